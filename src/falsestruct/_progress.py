@@ -1,7 +1,7 @@
 """Progress display for long stages: a bar on a terminal, log lines elsewhere.
 
-Library code reports progress only through a ``Progress`` object handed to it;
-the command line decides which kind: ``RichProgress`` on an interactive
+Library code reports progress only through a ``Progress`` object handed to
+it. The command line picks the kind: ``RichProgress`` on an interactive
 terminal, ``LogProgress`` (plain periodic ``logging`` lines, for CI logs) when
 output is not a terminal, and ``NullProgress`` for ``--quiet``.
 """
@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from typing import TextIO
 
 logger = logging.getLogger("falsestruct")
 
@@ -18,9 +19,10 @@ UpdateFn = Callable[[int, int], None]
 
 
 class Progress:
-    """Base class: opens tasks and receives their updates. Shows nothing."""
+    """Base class that opens tasks and receives their updates but shows nothing."""
 
     def task(self, description: str, total: int, unit: str = "epochs") -> "Task":
+        """Open a task of `total` units; use the result as a context manager."""
         return Task(self, description, total, unit)
 
     def _start(self, task: "Task") -> None:
@@ -29,7 +31,7 @@ class Progress:
     def _update(self, task: "Task") -> None:
         pass
 
-    def _finish(self, task: "Task") -> None:
+    def _finish(self, task: "Task", failed: bool) -> None:
         pass
 
     def close(self) -> None:
@@ -56,14 +58,14 @@ class Task:
         self.owner._start(self)
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.owner._finish(self)
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.owner._finish(self, failed=exc_type is not None)
 
     def update(self, done: int, total: int | None = None) -> None:
-        """Record that `done` of `total` units are finished."""
+        """Record that `done` of `total` units are finished (clipped to total)."""
         if total is not None:
             self.total = max(int(total), 1)
-        self.done = min(int(done), self.total)
+        self.done = max(min(int(done), self.total), 0)
         self.owner._update(self)
 
     def advance(self, amount: int = 1) -> None:
@@ -71,56 +73,77 @@ class Task:
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the task was entered."""
         return time.monotonic() - self.started
 
     @property
     def remaining(self) -> float | None:
-        """Estimated seconds left, from the average rate so far."""
+        """Estimated seconds left from the average rate so far; None before any."""
         if self.done <= 0:
             return None
         return self.elapsed * (self.total - self.done) / self.done
 
 
-def _format_seconds(seconds: float | None) -> str:
+def format_seconds(seconds: float | None) -> str:
+    """Format seconds as m:ss, or h:mm:ss from one hour on; None gives "?"."""
     if seconds is None:
         return "?"
     minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
 
 
 class LogProgress(Progress):
-    """Log a line at start, every `interval` seconds, and at the end."""
+    """Log a line at start, at most every `interval` seconds, and at the end."""
 
     def __init__(self, interval: float = 10.0):
+        if interval < 0:
+            raise ValueError(f"interval must be >= 0 seconds, got {interval}")
         self.interval = interval
-        self._last: dict[int, float] = {}
+        self._last_logged: dict[int, float] = {}
 
     def _line(self, task: Task) -> str:
         return (
             f"{task.description}: {task.done}/{task.total} {task.unit}, "
-            f"elapsed {_format_seconds(task.elapsed)}, "
-            f"remaining {_format_seconds(task.remaining)}"
+            f"elapsed {format_seconds(task.elapsed)}, "
+            f"remaining {format_seconds(task.remaining)}"
         )
 
     def _start(self, task: Task) -> None:
-        self._last[id(task)] = time.monotonic()
+        self._last_logged[id(task)] = time.monotonic()
         logger.info("%s: started (%d %s)", task.description, task.total, task.unit)
 
     def _update(self, task: Task) -> None:
         now = time.monotonic()
-        if now - self._last.get(id(task), 0.0) >= self.interval:
-            self._last[id(task)] = now
+        if now - self._last_logged.get(id(task), 0.0) >= self.interval:
+            self._last_logged[id(task)] = now
             logger.info("%s", self._line(task))
 
-    def _finish(self, task: Task) -> None:
-        self._last.pop(id(task), None)
-        logger.info("%s: finished in %s", task.description, _format_seconds(task.elapsed))
+    def _finish(self, task: Task, failed: bool) -> None:
+        self._last_logged.pop(id(task), None)
+        status = "failed after" if failed else "finished in"
+        logger.info(
+            "%s: %s %s (%d/%d %s)",
+            task.description,
+            status,
+            format_seconds(task.elapsed),
+            task.done,
+            task.total,
+            task.unit,
+        )
 
 
 class RichProgress(Progress):
-    """A rich progress bar per task with elapsed and remaining time."""
+    """A rich progress bar per task with elapsed and remaining time.
 
-    def __init__(self):
+    `console` is the ``rich.console.Console`` to draw on; by default one on
+    standard error.
+    """
+
+    def __init__(self, console=None):
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -130,6 +153,7 @@ class RichProgress(Progress):
         )
         from rich.progress import Progress as _RichProgress
 
+        self.console = Console(stderr=True) if console is None else console
         self._bar = _RichProgress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -138,28 +162,41 @@ class RichProgress(Progress):
             TimeElapsedColumn(),
             TextColumn("left"),
             TimeRemainingColumn(),
+            console=self.console,
             transient=False,
         )
         self._bar.start()
 
     def _start(self, task: Task) -> None:
-        task.handle = self._bar.add_task(task.description, total=task.total, unit=task.unit)
+        task.handle = self._bar.add_task(
+            task.description, total=task.total, unit=task.unit
+        )
 
     def _update(self, task: Task) -> None:
         self._bar.update(task.handle, completed=task.done, total=task.total)
 
-    def _finish(self, task: Task) -> None:
-        self._bar.update(task.handle, completed=task.total)
+    def _finish(self, task: Task, failed: bool) -> None:
+        # A failed task keeps its bar where it stopped instead of showing 100 %.
+        if not failed:
+            self._bar.update(task.handle, completed=task.total)
+        self._bar.stop_task(task.handle)
 
     def close(self) -> None:
         self._bar.stop()
 
 
-def make_progress(quiet: bool = False, stream=None) -> Progress:
-    """Choose the display: none if `quiet`, a bar on a terminal, else log lines."""
-    stream = sys.stderr if stream is None else stream
+def make_progress(quiet: bool = False, stream: TextIO | None = None) -> Progress:
+    """Choose the display for `stream` (default stderr).
+
+    `quiet` gives no display; a terminal gets a bar; anything else gets log
+    lines, which go through the ``falsestruct`` logger, not `stream`.
+    """
     if quiet:
         return NullProgress()
-    if hasattr(stream, "isatty") and stream.isatty():
-        return RichProgress()
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        from rich.console import Console
+
+        return RichProgress(console=Console(file=stream))
     return LogProgress()
