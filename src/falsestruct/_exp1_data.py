@@ -164,4 +164,3 @@ __all__ = [
     "probe_sets",
     "eps_upper_bound",
 ]
-

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,9 @@ def check_writable_folder(out_dir: Path) -> None:
             "choose a writable folder with --out"
         ) from None
     if not out_dir.is_dir():
-        raise ValueError(f"output folder {str(out_dir)!r} is not a folder; choose one with --out")
+        raise ValueError(
+            f"output folder {str(out_dir)!r} is not a folder; choose one with --out"
+        )
     try:
         with tempfile.TemporaryFile(dir=out_dir):
             pass
@@ -102,12 +105,20 @@ class RunDirectory:
     folder). ``metrics`` is the dict that becomes ``metrics.json``; each
     experiment fills ``metrics["experiments"][name]``. On a clean exit the
     folder is renamed to ``self.final_path``; on an exception it is deleted.
+    ``finish(path, metrics)``, if given, runs after ``metrics.json`` is
+    complete and before the rename, so files built from the final metrics
+    (the report) are part of the run.
     """
 
     def __init__(
-        self, out_dir: str | os.PathLike, command: str, config: dict[str, Any]
+        self,
+        out_dir: str | os.PathLike,
+        command: str,
+        config: dict[str, Any],
+        finish: Callable[[Path, dict[str, Any]], Any] | None = None,
     ):
         self.out_dir = Path(out_dir)
+        self.finish = finish
         self.command = command
         self.config = config
         self.path: Path | None = None
@@ -135,9 +146,15 @@ class RunDirectory:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             return
-        self.metrics["wall_seconds"] = round(time.time() - self.started, 3)
-        write_json_atomic(self.path / "metrics.json", self.metrics)
-        self.final_path = self._rename_into_place()
+        try:
+            self.metrics["wall_seconds"] = round(time.time() - self.started, 3)
+            write_json_atomic(self.path / "metrics.json", self.metrics)
+            if self.finish is not None:
+                self.finish(self.path, self.metrics)
+            self.final_path = self._rename_into_place()
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
 
     @contextlib.contextmanager
     def stage(self, name: str):

@@ -81,9 +81,7 @@ class TrainResult:
 def sigmoid_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Elementwise max(x, 0) - x z + log(1 + exp(-|x|)), as TensorFlow computes it."""
     return (
-        jnp.maximum(logits, 0)
-        - logits * labels
-        + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+        jnp.maximum(logits, 0) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits)))
     )
 
 
@@ -196,10 +194,13 @@ def train_ensemble(
     y = np.asarray(y, dtype=x.dtype)
     seeds, n = y.shape
     if x.shape[:2] != (seeds, n):
-        raise ValueError(f"`x` must have shape (S, n, ...) = ({seeds}, {n}, ...), got {x.shape}")
+        raise ValueError(
+            f"`x` must have shape (S, n, ...) = ({seeds}, {n}, ...), got {x.shape}"
+        )
     if len(schedule_seeds) != seeds:
         raise ValueError(
-            f"`schedule_seeds` needs {seeds} entries, one per model, got {len(schedule_seeds)}"
+            f"`schedule_seeds` needs {seeds} entries, one per model, "
+            f"got {len(schedule_seeds)}"
         )
     rngs = [np.random.default_rng(seed) for seed in schedule_seeds]
     if spec.shuffle == "batches":

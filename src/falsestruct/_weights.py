@@ -55,8 +55,11 @@ def _check_array(
         if size != dim:
             raise WeightFileError(
                 f"{path}: key {key!r} has shape {array.shape}, expected {expected}"
-                + (f" with {', '.join(f'{k}={v}' for k, v in sizes.items())}"
-                   if sizes else "")
+                + (
+                    f" with {', '.join(f'{k}={v}' for k, v in sizes.items())}"
+                    if sizes
+                    else ""
+                )
             )
     if not np.issubdtype(array.dtype, np.floating):
         raise WeightFileError(
@@ -99,7 +102,9 @@ def save_weights(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> P
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **{k: np.asarray(v) for k, v in arrays.items()})

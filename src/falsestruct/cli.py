@@ -18,8 +18,10 @@ import logging
 import shlex
 import sys
 
+from ._parallel import WorkerError
 from ._weights import WeightFileError
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXPERIMENTS = ("experiment1", "experiment2")
 _MODULES = {
@@ -101,7 +103,9 @@ def _add_report(subparsers) -> None:
         help="rebuild report.html of a run directory from its metrics",
         description="Rebuild report.html from metrics.json without retraining.",
     )
-    parser.add_argument("run_dir", help="run directory written by 'falsestruct reproduce'")
+    parser.add_argument(
+        "run_dir", help="run directory written by 'falsestruct reproduce'"
+    )
     parser.set_defaults(handler=_report)
 
 
@@ -113,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(Thesing, Antun, Hansen 2019).",
     )
     parser.add_argument("--version", action="version", version=_version())
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
     _add_reproduce(subparsers)
     _add_diagnose(subparsers)
     _add_check(subparsers)
@@ -139,10 +145,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     config = {name: modules[name].config_to_dict(cfg) for name, cfg in configs.items()}
     progress = make_progress(quiet=args.quiet)
     try:
-        with RunDirectory(args.out, args.command_line, config) as run:
-            summaries = [modules[name].reproduce(configs[name], run, progress) for name in names]
-            with run.stage("report"):
-                write_report(run.path, metrics=run.metrics)
+        finish = lambda path, metrics: write_report(path, metrics=metrics)  # noqa: E731
+        with RunDirectory(args.out, args.command_line, config, finish) as run:
+            summaries = [
+                modules[name].reproduce(configs[name], run, progress) for name in names
+            ]
     finally:
         progress.close()
     for summary in summaries:
@@ -178,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"falsestruct: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkerError as error:
+        # A crash is not bad input: keep the worker's traceback in the log.
+        logging.getLogger("falsestruct").error("worker failure: %s", error)
+        print(f"falsestruct: error: {str(error).splitlines()[0]}", file=sys.stderr)
+        print("falsestruct: no run directory was written", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("falsestruct: interrupted; no run directory was written", file=sys.stderr)
         return 130
