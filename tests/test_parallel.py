@@ -51,8 +51,14 @@ def test_run_jobs_results_and_progress():
 def test_run_jobs_raises_worker_error():
     jobs = [Job("ok", 1, report_environment, 0), Job("broken", 2, fail, 7)]
     with pytest.raises(WorkerError, match="broken") as info:
-        run_jobs(jobs, workers=1)
+        run_jobs(jobs, workers=2)
     assert "bad payload 7" in str(info.value)
+
+
+def test_run_jobs_single_worker_in_process():
+    jobs = [Job("ok", 1, report_environment, 0), Job("broken", 2, fail, 7)]
+    with pytest.raises(ArithmeticError, match="bad payload 7"):
+        run_jobs(jobs, workers=1)
 
 
 def test_run_jobs_rejects_bad_arguments():

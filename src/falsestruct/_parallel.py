@@ -174,6 +174,8 @@ def run_jobs(
         raise ValueError(f"job ids must be unique, got {ids}")
     if not jobs:
         return {}
+    if min(workers, len(jobs)) == 1:
+        return _run_in_process(jobs, on_progress, on_result)
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -191,6 +193,31 @@ def run_jobs(
         _stop_workers(processes, wait=0.0)
         raise
     _stop_workers(processes, wait=5.0)
+    return outcomes
+
+
+def _run_in_process(
+    jobs: list[Job],
+    on_progress: ProgressHandler | None,
+    on_result: ResultHandler | None,
+) -> dict[str, Any]:
+    """Run the jobs one after another in this process.
+
+    With a single worker a child process buys nothing, and running here
+    lets scripts call the training without an ``if __name__ ==
+    "__main__":`` guard, which ``spawn`` requires. A job's exception
+    propagates unchanged.
+    """
+    outcomes = {}
+    for job in sorted(jobs, key=lambda job: -job.cost):
+
+        def report(done: int, total: int, job_id: str = job.job_id) -> None:
+            if on_progress is not None:
+                on_progress(job_id, done, total)
+
+        outcomes[job.job_id] = job.function(job.payload, report)
+        if on_result is not None:
+            on_result(job.job_id)
     return outcomes
 
 

@@ -167,18 +167,31 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(quiet: bool) -> None:
+    """Send the package's log lines to stderr; other libraries' stay silent.
+
+    Only the ``falsestruct`` logger gets a handler, so that JAX's own INFO
+    lines (for example its search for TPU backends) do not reach the user.
+    """
+    logger = logging.getLogger("falsestruct")
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    if not any(getattr(h, "_falsestruct", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
+        )
+        handler._falsestruct = True
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["falsestruct", *argv])
-    quiet = getattr(args, "quiet", False)
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    _configure_logging(quiet=getattr(args, "quiet", False))
     try:
         return args.handler(args)
     except (ValueError, FileNotFoundError, PermissionError, WeightFileError) as error:
