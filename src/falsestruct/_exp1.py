@@ -122,6 +122,9 @@ class Exp1Config:
     epochs: int | None = None  # overrides the protocol for every network
     nets: tuple[str, ...] = NET_NAMES
     workers: int = 1
+    # Address of a Dask distributed scheduler whose workers train the jobs in
+    # place of `workers` local processes, e.g. "tcp://10.0.0.5:8786".
+    scheduler: str | None = None
 
     def __post_init__(self):
         _check_choice("protocol", self.protocol, PROTOCOLS)
@@ -136,6 +139,10 @@ class Exp1Config:
             raise ValueError("`nets` must name at least one network")
         for name in self.nets:
             net_spec(name)
+        if self.scheduler is not None:
+            from ._parallel import scheduler_address
+
+            scheduler_address(self.scheduler, "`scheduler`")
 
     @property
     def width(self) -> int:
@@ -157,6 +164,7 @@ class Exp1Config:
             "epochs": {name: self.epochs_for(net_spec(name)) for name in self.nets},
             "nets": list(self.nets),
             "workers": self.workers,
+            "scheduler": self.scheduler,
             "width": self.width,
             "grid_points": GRID_POINTS,
         }
@@ -401,28 +409,33 @@ def _net_of(job_id: str) -> str:
 
 
 def train_all(config: Exp1Config, progress=None) -> list[TrainedNet]:
-    """Train every selected network for every seed on ``config.workers`` processes.
+    """Train every selected network for every seed.
 
-    `progress` (a ``falsestruct._progress.Progress``) gets one task per
-    network, counting epochs summed over its seeds. Returns the networks in
-    the order of ``config.nets``, seeds ascending.
+    The jobs run on ``config.workers`` local processes, or on the workers of
+    the Dask scheduler at ``config.scheduler`` where that is set. `progress`
+    (a ``falsestruct._progress.Progress``) gets one task per network,
+    counting epochs summed over its seeds. Returns the networks in the order
+    of ``config.nets``, seeds ascending.
     """
-    from ._parallel import run_jobs
     from ._progress import NullProgress
 
     jobs = make_jobs(config)
     tasks = _NetTasks(config, jobs, NullProgress() if progress is None else progress)
     try:
-        outcomes = run_jobs(
-            jobs,
-            workers=config.workers,
-            on_progress=tasks.on_progress,
-            on_result=tasks.on_result,
-        )
+        outcomes = _run_training_jobs(config, jobs, tasks)
     except BaseException as error:
         tasks.close_failed(error)
         raise
     return [_trained_net(config, job.job_id, outcomes[job.job_id][0]) for job in jobs]
+
+
+def _run_training_jobs(config: Exp1Config, jobs, tasks: _NetTasks) -> dict:
+    from ._parallel import run_jobs, run_jobs_dask
+
+    handlers = {"on_progress": tasks.on_progress, "on_result": tasks.on_result}
+    if config.scheduler is None:
+        return run_jobs(jobs, workers=config.workers, **handlers)
+    return run_jobs_dask(jobs, scheduler=config.scheduler, **handlers)
 
 
 def _trained_net(config: Exp1Config, job_id: str, outcome: dict) -> TrainedNet:

@@ -29,7 +29,7 @@ from ._exp1 import (
 )
 from ._exp1_data import Exp1Params, eps_upper_bound
 from ._exp1_figures import plot_figure2
-from ._parallel import default_workers
+from ._parallel import default_workers, scheduler_address
 from ._reference import REFERENCE_ENV, find_reference_folder
 from ._rundir import check_writable_folder
 from ._weights import load_weights, save_weights
@@ -83,7 +83,7 @@ def tf_shape_spec() -> dict[str, tuple]:
 
 
 def add_reproduce_options(parser: argparse.ArgumentParser) -> None:
-    """Add the shared --protocol, --seeds, --workers and the --exp1-* options."""
+    """Add --protocol, --seeds, --workers, --scheduler and the --exp1-* options."""
     _add_shared_options(parser)
     _add_exp1_options(parser.add_argument_group("experiment1 options"))
 
@@ -111,6 +111,14 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="experiment1: training processes, each single-threaded and pinned "
         "to one core (default: the number of usable cores)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="experiment1: address of a Dask distributed scheduler, e.g. "
+        "tcp://10.0.0.5:8786; the training jobs run on its workers instead of "
+        "local processes (see docs/distributed.md) (default: local processes)",
     )
 
 
@@ -215,6 +223,7 @@ def build_config(args: argparse.Namespace) -> Exp1Config:
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise ValueError(f"--workers must be an integer >= 1, got {workers}")
+    scheduler = _scheduler_from_args(args)
     nets = _parse_nets(args.exp1_nets)
     check_writable_folder(Path(args.out))
     return Exp1Config(
@@ -225,7 +234,21 @@ def build_config(args: argparse.Namespace) -> Exp1Config:
         epochs=args.exp1_epochs,
         nets=nets,
         workers=workers,
+        scheduler=scheduler,
     )
+
+
+def _scheduler_from_args(args: argparse.Namespace) -> str | None:
+    """Return --scheduler as tcp://HOST:PORT, or None for local processes."""
+    if args.scheduler is None:
+        return None
+    address = scheduler_address(args.scheduler, "--scheduler")
+    if args.workers is not None:
+        logger.warning(
+            "--workers %d is ignored: with --scheduler the Dask workers train",
+            args.workers,
+        )
+    return address
 
 
 def config_to_dict(config: Exp1Config) -> dict:

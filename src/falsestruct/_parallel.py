@@ -13,13 +13,21 @@ starts at once and short ones fill the gaps. A job function runs as
 ``function(payload, report)``, where ``report(done, total)`` sends progress
 to the parent. Its return value travels back by pickle, so it should be
 plain Python and numpy values, not JAX arrays.
+
+``run_jobs_dask`` runs the same jobs on the workers of a Dask
+``distributed`` scheduler instead, for runs that outgrow one machine. Those
+workers are processes started by the user, so they cannot be given
+``XLA_FLAGS`` from here: start them with ``SINGLE_THREAD_XLA_FLAGS`` in their
+environment and one thread each (see ``docs/distributed.md``).
 """
 
 import contextlib
 import logging
 import os
 import queue
+import re
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -169,9 +177,7 @@ def run_jobs(
     """
     if workers < 1:
         raise ValueError(f"`workers` must be >= 1, got {workers}")
-    ids = [job.job_id for job in jobs]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"job ids must be unique, got {ids}")
+    _check_job_ids(jobs)
     if not jobs:
         return {}
     if min(workers, len(jobs)) == 1:
@@ -194,6 +200,12 @@ def run_jobs(
         raise
     _stop_workers(processes, wait=5.0)
     return outcomes
+
+
+def _check_job_ids(jobs: list[Job]) -> None:
+    ids = [job.job_id for job in jobs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"job ids must be unique, got {ids}")
 
 
 def _run_in_process(
@@ -228,3 +240,233 @@ def _stop_workers(processes: list, wait: float) -> None:
         if process.is_alive():
             process.terminate()
             process.join()
+
+
+# --- Dask distributed --------------------------------------------------------
+
+DASK_CONNECT_TIMEOUT_SECONDS = 10.0
+_SCHEDULER_ADDRESS = re.compile(
+    r"(?:tcp://)?(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})"
+)
+
+
+def scheduler_address(address: str, name: str = "`scheduler`") -> str:
+    """Return a Dask scheduler address in the form ``tcp://HOST:PORT``.
+
+    Accepts ``tcp://HOST:PORT`` and ``HOST:PORT``, where HOST is a name, an
+    IPv4 address or a bracketed IPv6 address. Raises ValueError naming the
+    option `name` for anything else.
+    """
+    match = _SCHEDULER_ADDRESS.fullmatch(address.strip())
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ValueError(
+            f"{name} must be an address like tcp://HOST:PORT or HOST:PORT with a "
+            f"port from 1 to 65535, got {address!r}"
+        )
+    return f"tcp://{match['host']}:{int(match['port'])}"
+
+
+def run_jobs_dask(
+    jobs: list[Job],
+    *,
+    scheduler: str,
+    on_progress: ProgressHandler | None = None,
+    on_result: ResultHandler | None = None,
+) -> dict[str, Any]:
+    """Run `jobs` on the workers of the Dask scheduler at `scheduler`.
+
+    Returns job id -> result, like ``run_jobs``, and runs the same job
+    functions, so the results equal those of ``run_jobs`` on workers with
+    the same software and ``XLA_FLAGS``. Jobs are submitted with their
+    ``cost`` as Dask priority, so the longest start first. Each job's
+    ``report`` puts ``(job_id, done, total)`` on a named ``distributed.Queue``
+    that this process drains into `on_progress`; a job's progress always
+    arrives before its `on_result` call. Raises ValueError naming the address
+    if connecting to the scheduler times out after
+    ``DASK_CONNECT_TIMEOUT_SECONDS``. Raises WorkerError naming the job if a
+    job fails, after cancelling the other jobs.
+    """
+    _check_job_ids(jobs)
+    address = scheduler_address(scheduler)
+    if not jobs:
+        return {}
+    distributed = _import_distributed()
+    client = _connect(distributed, address)
+    # as_current makes Dask's module-level helpers (as_completed, wait) use
+    # this client without making it the default client of the whole process.
+    try:
+        with client.as_current():
+            _log_worker_environment(client, address)
+            return _run_on_dask(distributed, client, jobs, on_progress, on_result)
+    finally:
+        client.close()
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as error:
+        raise ImportError(
+            "running jobs on a Dask scheduler needs the `distributed` package; "
+            "install falsestruct[dask]"
+        ) from error
+    return distributed
+
+
+def _connect(distributed, address: str):
+    """Connect to the scheduler at `address`; ValueError if that times out."""
+    try:
+        return distributed.Client(
+            address, timeout=DASK_CONNECT_TIMEOUT_SECONDS, set_as_default=False
+        )
+    except OSError as error:
+        logger.debug("connecting to the Dask scheduler failed: %s", error)
+        raise ValueError(
+            f"connecting to the Dask scheduler at {address} timed out after "
+            f"{DASK_CONNECT_TIMEOUT_SECONDS:g} s; check the address and that "
+            "`dask scheduler` runs there"
+        ) from error
+
+
+def _worker_environment() -> tuple[str | None, str]:
+    """Return this worker's XLA_FLAGS and falsestruct version (runs on the worker)."""
+    from falsestruct import __version__
+
+    return os.environ.get("XLA_FLAGS"), __version__
+
+
+def _log_worker_environment(client, address: str) -> None:
+    """Warn about missing workers, multi-threaded XLA and other package versions."""
+    from falsestruct import __version__
+
+    try:
+        facts = client.run(_worker_environment)
+    except Exception as error:  # noqa: BLE001 - the jobs report the same failure
+        logger.warning("could not inspect the Dask workers at %s: %s", address, error)
+        return
+    logger.info("Dask scheduler %s has %d workers", address, len(facts))
+    if not facts:
+        logger.warning(
+            "no workers are connected to the Dask scheduler at %s; the jobs wait "
+            "until one connects",
+            address,
+        )
+    threaded = sorted(
+        worker
+        for worker, (flags, _) in facts.items()
+        if "--xla_cpu_multi_thread_eigen=false" not in (flags or "")
+    )
+    if threaded:
+        logger.warning(
+            "%d of %d Dask workers run without single-thread XLA_FLAGS (%s), so "
+            "each uses XLA's thread pool; start them with XLA_FLAGS=%r and "
+            "--nthreads 1",
+            len(threaded),
+            len(facts),
+            ", ".join(threaded[:3]),
+            SINGLE_THREAD_XLA_FLAGS,
+        )
+    others = {version for _, version in facts.values()} - {__version__}
+    if others:
+        logger.warning(
+            "Dask workers run falsestruct %s, this process %s; install the same "
+            "version on every worker",
+            ", ".join(sorted(others)),
+            __version__,
+        )
+
+
+def _run_dask_job(job: Job, queue_name: str) -> Any:
+    """Run `job` on a Dask worker, sending its progress to the named queue."""
+    from distributed import Queue
+
+    progress = Queue(queue_name)
+
+    def report(done: int, total: int) -> None:
+        progress.put([job.job_id, int(done), int(total)])
+
+    try:
+        return job.function(job.payload, report)
+    finally:
+        progress.close()
+
+
+def _run_on_dask(distributed, client, jobs, on_progress, on_result) -> dict:
+    token = uuid.uuid4().hex[:12]
+    progress = distributed.Queue(f"falsestruct-progress-{token}", client=client)
+    futures = {}
+    for job in sorted(jobs, key=lambda job: -job.cost):
+        future = client.submit(
+            _run_dask_job,
+            job,
+            progress.name,
+            key=f"falsestruct-{job.job_id}-{token}",
+            priority=job.cost,
+            pure=False,
+        )
+        futures[future] = job.job_id
+    logger.info("submitted %d jobs to the Dask scheduler", len(jobs))
+    try:
+        return _gather_dask(futures, progress, on_progress, on_result)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        progress.close()
+
+
+def _gather_dask(futures, progress, on_progress, on_result) -> dict:
+    """Collect results as jobs finish, passing progress on while waiting."""
+    import distributed
+
+    outcomes: dict[str, Any] = {}
+    completed = distributed.as_completed(list(futures))
+    while not completed.is_empty():
+        finished = completed.next_batch(block=False)
+        if not finished:
+            # A blocking Queue.get with a timeout would log an error on the
+            # scheduler at every timeout, so wait on the futures instead.
+            _wait_for_any(distributed, futures, outcomes)
+        # The queue already contains all progress of the finished jobs,
+        # because a worker's put returns before its job can finish.
+        _pass_progress(progress, on_progress)
+        for future in finished:
+            job_id = futures[future]
+            outcomes[job_id] = _dask_result(future, job_id)
+            if on_result is not None:
+                on_result(job_id)
+    return outcomes
+
+
+def _wait_for_any(distributed, futures, outcomes) -> None:
+    """Return when a job without outcome finishes, or after the poll interval."""
+    pending = [future for future, job_id in futures.items() if job_id not in outcomes]
+    with contextlib.suppress(TimeoutError):
+        distributed.wait(pending, timeout=_POLL_SECONDS, return_when="FIRST_COMPLETED")
+
+
+def _pass_progress(progress, on_progress) -> None:
+    """Hand the queued progress messages to `on_progress`."""
+    try:
+        messages = progress.get(batch=True)
+    except OSError as error:
+        raise WorkerError(
+            f"lost the connection to the Dask scheduler: {error}"
+        ) from error
+    for job_id, done, total in messages:
+        if on_progress is not None:
+            on_progress(job_id, done, total)
+
+
+def _dask_result(future, job_id: str) -> Any:
+    """Return the future's result; WorkerError with the remote error otherwise."""
+    if future.status == "finished":
+        return future.result()
+    if future.status != "error":
+        raise WorkerError(f"job {job_id} ended with Dask status {future.status!r}")
+    error = future.exception()
+    remote = "".join(traceback.format_tb(future.traceback()))
+    raise WorkerError(
+        f"job {job_id} failed on a Dask worker: {type(error).__name__}: {error}\n"
+        f"{remote}"
+    )
