@@ -170,8 +170,9 @@ def test_report_differences_in_words(full_report):
         in text
     )
     assert (
-        "Ĉ: the published 0.0 % lies 98.2 points from the seed range 98.2–99.5 %, "
-        "more than the 1.5-point tolerance (seed mean 98.8 %)" in text
+        "Ĉ: the published 0.0 % lies outside the range over seeds (98.2 % to "
+        "99.5 %) by 98.2 points, more than the 1.5-point tolerance. The mean over "
+        "seeds is 98.8 %." in text
     )
 
 
@@ -179,15 +180,19 @@ def test_report_seed_range_within_tolerance(full_report):
     _, html = full_report
     text = html_module.unescape(html)
     assert (
-        "Ĉ: the published 0.0 % lies 0.2 points from the seed range 0.2–31.2 %, "
-        "within the 1.5-point tolerance" in text
+        "Ĉ: the published 0.0 % lies outside the range over seeds (0.2 % to "
+        "31.2 %) by 0.2 points, within the 1.5-point tolerance" in text
     )
     assert (
-        "C̃: the published 100.0 % lies 0.4 points from 99.6 %, the accuracy of "
-        "every seed, within the 1.5-point tolerance" in text
+        "C̃: the published 100.0 % lies 0.4 points from the accuracy of every seed "
+        "(99.6 %), within the 1.5-point tolerance" in text
     )
-    assert "C̃: the published 100.0 % lies inside the seed range 97.7–100.0 %" in text
-    assert "[0.008, 0.009]: Ĉ: the published 0.0 % lies 0.2" not in text_of(html)
+    assert (
+        "C̃: the published 100.0 % lies within the range over seeds (97.7 % to "
+        "100.0 %)" in text
+    )
+    listed = "[0.008, 0.009]: Ĉ: the published 0.0 % lies outside the range over "
+    assert listed + "seeds (0.2 %" not in text_of(html)
 
 
 def test_report_agreement_not_listed_as_difference(full_report):
@@ -222,6 +227,129 @@ def test_report_escapes_html(synthetic_run_dir, synthetic_metrics):
     html = write_report(synthetic_run_dir(synthetic_metrics)).read_text()
     assert "<script>x</script>" not in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_report_variant_comparison_column(full_report):
+    _, html = full_report
+    table = parse(html).tables["table1-authors"]
+    assert table[0][-1] == "comparison"
+    row = row_starting(table, "0.009", "0.010")
+    assert row[-1] == "C̃ within seed range; Ĉ within seed range"
+    paper_row = row_starting(parse(html).tables["table1-paper"], "0.009", "0.010")
+    assert "Ĉ 98.2 points outside seed range" in paper_row[-1]
+
+
+def test_report_legend_states_both_rules(full_report):
+    _, html = full_report
+    legend = text_of(html.split('<div class="legend">')[1].split("</div>")[0])
+    assert "further from the published one than the tolerance" in legend
+    assert "within the range over seeds (lowest to highest)" in legend
+    assert "outside that range by more than the tolerance" in legend
+    assert "any seed could have produced" in legend
+
+
+def test_report_variant_table_states_rule(full_report):
+    _, html = full_report
+    after_caption = html.split('id="table1-paper-caption">', 1)[1]
+    caption, rest = after_caption.split("</p>", 1)
+    assert (
+        caption == "Table 1, networks trained on the training set the paper describes"
+    )
+    assert text_of(rest).lstrip().startswith("Green: the published accuracy lies")
+
+
+def test_report_note_at_section_top(full_report):
+    _, html = full_report
+    section = html.split('<section id="experiment1">')[1]
+    note = section.index('<aside class="note" role="note">')
+    assert note < section.index('<dl class="facts">')
+    assert "Protocol quick: short training" in section[note : section.index("</aside>")]
+
+
+def test_report_experiment2_note_shown(synthetic_run_dir, synthetic_metrics):
+    exp2 = synthetic_metrics["experiments"]["experiment2"]
+    exp2["note"] = "Epochs set to 5 with --exp2-epochs; the paper trains 10."
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    section = html.split('<section id="experiment2">')[1]
+    assert '<aside class="note" role="note">' in section
+    assert "Epochs set to 5 with --exp2-epochs" in section
+
+
+def test_report_without_note_has_no_aside(synthetic_run_dir, synthetic_metrics):
+    del synthetic_metrics["experiments"]["experiment1"]["note"]
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    assert '<aside class="note"' not in html
+
+
+def test_report_paper_verdict_null(synthetic_run_dir, synthetic_metrics):
+    exp1 = synthetic_metrics["experiments"]["experiment1"]
+    for net in exp1["networks"]:
+        if net["net"] == "Psi2":
+            net["paper_verdict"] = None
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    tables = parse(html).tables
+    not_comparable = "not comparable (parameters differ from the paper's)"
+    row = row_starting(tables["exp1-verdicts"], "Psi2", "T^5000_0", "5000", "1")
+    assert row[8] == not_comparable
+    spread = row_starting(tables["exp1-spread"], "Psi2")
+    assert spread[-2] == not_comparable
+    assert spread[-1] == "not comparable"
+    assert "Psi2 seed 1 learned" not in text_of(html)
+
+
+def test_report_paper_verdict_missing(synthetic_run_dir, synthetic_metrics):
+    del synthetic_metrics["experiments"]["experiment1"]["networks"][0]["paper_verdict"]
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    row = row_starting(parse(html).tables["exp1-verdicts"], "Psi1", "T^7_delta")
+    assert row[8] == "not recorded"
+
+
+@pytest.mark.parametrize(
+    ("seeds", "expected", "wrong"),
+    [
+        (1, "1 seed per training set", "1 seeds"),
+        (2, "2 seeds per training set", "2 seed per"),
+    ],
+)
+def test_report_plural_seeds(
+    synthetic_run_dir, synthetic_metrics, seeds, expected, wrong
+):
+    experiments = synthetic_metrics["experiments"]
+    experiments["experiment1"]["seeds"] = seeds
+    experiments["experiment2"]["seeds"] = seeds
+    experiments["experiment2"]["test_size"] = seeds
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    text = text_of(html)
+    assert expected in text
+    assert wrong not in text
+    noun = "seed" if seeds == 1 else "seeds"
+    image = "image" if seeds == 1 else "images"
+    assert f"{seeds} {noun} per network" in text
+    assert f"{seeds} {image} per test set" in text
+
+
+def test_report_single_seed_wording(synthetic_run_dir, synthetic_metrics):
+    experiments = synthetic_metrics["experiments"]
+    experiments["experiment1"]["networks"] = [
+        n for n in experiments["experiment1"]["networks"] if n["seed"] == 0
+    ]
+    del experiments["experiment1"]["verdict_counts"]
+    experiments["experiment2"]["seeds"] = 1
+    for variant in experiments["experiment2"]["variants"].values():
+        for row in variant["table1"]:
+            for key in ("tilde", "hat"):
+                value = row["per_seed"][0][f"accuracy_{key}"]
+                row[key] = {"mean": value, "std": 0.0, "min": value, "max": value}
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    text = text_of(html)
+    assert "1 seeds" not in text
+    assert "1 of 1 seed as in paper" in text
+    row = row_starting(parse(html).tables["table1-paper"], "0.009", "0.010")
+    assert row[3] == "100.0 % (1 seed)"
+    assert (
+        "Ĉ: the published 0.0 % lies 98.2 points from the accuracy of the single "
+        "seed (98.2 %), more than the 1.5-point tolerance." in text
+    )
 
 
 # --- gaps --------------------------------------------------------------------
@@ -334,6 +462,49 @@ def test_report_wrong_types_marked(synthetic_run_dir, synthetic_metrics):
     assert table[2][3] == "not recorded"
 
 
+def test_report_reference_null_published(synthetic_run_dir, synthetic_metrics):
+    reference = synthetic_metrics["experiments"]["experiment2"]["reference"]
+    extra = dict(reference["table1"][0], b=0.005, c=0.006)
+    extra.update(published_tilde=None, published_hat=None)
+    reference["table1"].append(extra)
+    del reference["table1"][1]["published_hat"]
+    html = write_report(synthetic_run_dir(synthetic_metrics, figures=False)).read_text()
+    table = parse(html).tables["table1-reference"]
+    off_paper = row_starting(table, "0.005", "0.006")
+    assert off_paper[3] == "not published"
+    assert off_paper[5] == "not published"
+    assert off_paper[6] == "C̃ not published; Ĉ not published"
+    unrecorded = row_starting(table, "0.008", "0.009")
+    assert unrecorded[5] == "not recorded"
+    assert "Ĉ published value not recorded" in unrecorded[6]
+
+
+def test_report_nan_shown_as_not_a_number(synthetic_run_dir, synthetic_metrics):
+    nan = float("nan")
+    synthetic_metrics["wall_seconds"] = nan
+    exp1 = synthetic_metrics["experiments"]["experiment1"]
+    exp1["networks"][0]["agreement_c0"] = nan
+    exp1["reference"][0]["agreement_c0"] = nan
+    exp2 = synthetic_metrics["experiments"]["experiment2"]
+    exp2["reference"]["table1"][0]["accuracy_hat"] = nan
+    exp2["variants"]["paper"]["table1"][0]["tilde"]["mean"] = nan
+    run_dir = synthetic_run_dir(synthetic_metrics, figures=False)
+    assert "NaN" in (run_dir / "metrics.json").read_text()
+    html = write_report(run_dir).read_text()
+    tables = parse(html).tables
+    assert "wall time not a number" in text_of(html)
+    assert tables["exp1-verdicts"][1][4] == "not a number"
+    c0 = row_starting(
+        tables["exp1-reference"], "Psi1", "exp1_psi1.npz", "agreement on C_0"
+    )
+    assert c0[3] == "not a number"
+    assert c0[5] == "not a number"
+    reference = row_starting(tables["table1-reference"], "0.009", "0.010")
+    assert reference[4] == "not a number"
+    assert "Ĉ not a number" in reference[6]
+    assert row_starting(tables["table1-paper"], "0.009", "0.010")[3] == "not a number"
+
+
 def test_report_reference_not_found(synthetic_run_dir, synthetic_metrics):
     synthetic_metrics["experiments"]["experiment1"]["reference"] = None
     synthetic_metrics["experiments"]["experiment2"]["reference"] = None
@@ -389,6 +560,49 @@ def test_report_uses_given_metrics(tmp_path, synthetic_metrics):
     assert not (run_dir / "metrics.json").exists()
 
 
+def test_report_run_name_titles_page(synthetic_run_dir):
+    run_dir = synthetic_run_dir(figures=False, name=".run-partial-92mmkfzt")
+    html = write_report(run_dir, None, run_name="run-20261204-165900").read_text()
+    title = "falsestruct report: run-20261204-165900"
+    assert f"<title>{title}</title>" in html
+    assert f"<h1>{title}</h1>" in html
+    assert ".run-partial" not in html
+
+
+def test_report_title_defaults_to_folder(synthetic_run_dir):
+    run_dir = synthetic_run_dir(figures=False, name="run-20261204-170000")
+    html = write_report(run_dir).read_text()
+    assert "<h1>falsestruct report: run-20261204-170000</h1>" in html
+
+
+@pytest.mark.parametrize("run_name", ["", "   "])
+def test_report_empty_run_name(synthetic_run_dir, run_name):
+    run_dir = synthetic_run_dir(figures=False)
+    with pytest.raises(ValueError, match="run_name must be a non-empty string"):
+        write_report(run_dir, run_name=run_name)
+
+
+def test_report_path_is_directory(synthetic_run_dir):
+    run_dir = synthetic_run_dir(figures=False)
+    (run_dir / "report.html").mkdir()
+    with pytest.raises(ValueError, match=r"report\.html.* because it is a directory"):
+        write_report(run_dir)
+    assert (run_dir / "report.html").is_dir()
+    assert [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_report_unwritable_folder(synthetic_run_dir, monkeypatch):
+    run_dir = synthetic_run_dir(figures=False)
+
+    def failing_mkstemp(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_report.tempfile, "mkstemp", failing_mkstemp)
+    with pytest.raises(ValueError, match="cannot be written: Permission denied"):
+        write_report(run_dir)
+    assert not (run_dir / "report.html").exists()
+
+
 def test_report_missing_run_dir(tmp_path):
     missing = tmp_path / "no-such-run"
     with pytest.raises(FileNotFoundError, match="no-such-run"):
@@ -430,7 +644,9 @@ def test_report_write_is_atomic(synthetic_run_dir, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(_report.os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        ValueError, match=r"report\.html.* cannot be written: disk full"
+    ):
         write_report(run_dir)
     assert (run_dir / "report.html").read_text() == "old report"
     assert [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")] == []
@@ -471,6 +687,16 @@ def test_cli_report_missing_dir(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("falsestruct: error: run directory")
     assert "no-such-run" in err
+    assert "\n" not in err
+
+
+def test_cli_report_path_is_directory(synthetic_run_dir, capsys):
+    run_dir = synthetic_run_dir(figures=False)
+    (run_dir / "report.html").mkdir()
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("falsestruct: error: report file")
+    assert "is a directory" in err
     assert "\n" not in err
 
 

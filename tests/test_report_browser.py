@@ -6,6 +6,7 @@ and 390 px width go to ``test-artifacts/`` at the repository root.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,41 @@ def test_differences_stated_in_words(loaded):
     _, page, _ = loaded
     text = page.inner_text("#differences")
     assert "more than the" in text
+
+
+def test_title_names_final_folder(loaded, run_dir):
+    _, page, _ = loaded
+    title = f"falsestruct report: {run_dir.name}"
+    assert page.title() == title
+    assert page.inner_text("h1") == title
+
+
+def test_notes_shown_above_tables(loaded, run_dir):
+    _, page, _ = loaded
+    experiments = metrics_of(run_dir)["experiments"]
+    notes = {name: exp.get("note") for name, exp in experiments.items()}
+    assert any(notes.values())
+    for name, note in notes.items():
+        if not note:
+            continue
+        aside = page.locator(f"#{name} aside.note")
+        assert aside.is_visible()
+        assert note in aside.inner_text()
+        table_top = page.locator(f"#{name} table").first.bounding_box()["y"]
+        assert aside.bounding_box()["y"] < table_top
+
+
+def test_no_plural_slips(loaded):
+    _, page, _ = loaded
+    text = page.inner_text("body")
+    assert re.findall(r"\b1 (?:seeds|images|networks)\b", text) == []
+
+
+def test_legend_states_both_rules(loaded):
+    _, page, _ = loaded
+    legend = page.inner_text("#differences .legend")
+    assert "than the tolerance stated beside it" in legend
+    assert "within the range over seeds" in legend
 
 
 def test_sorting_by_column(loaded):

@@ -14,13 +14,18 @@ when a check does not; 2 for invalid options.
 
 import argparse
 import json
+import math
 from dataclasses import dataclass
 
+from ._exp1_cli import params_from_options
 from ._exp1_data import Exp1Params
 from ._prop33 import Prop33Config, check_prop33
 from ._propositions import check_prop32, check_prop34
 
 EXIT_HOLDS = 0
+# Fewer draws than this make the severity interval too wide to compare with
+# the exact value, so a check could fail by chance alone.
+MIN_SAMPLES = 1000
 EXIT_FAILS = 1
 
 
@@ -118,8 +123,13 @@ class CheckConfig:
 
 def build_config(args: argparse.Namespace) -> CheckConfig:
     """Validate the options; raise ValueError naming the bad value and range."""
-    if args.samples < 1:
-        raise ValueError(f"--samples must be >= 1, got {args.samples}")
+    if args.samples < MIN_SAMPLES:
+        raise ValueError(
+            f"--samples must be >= {MIN_SAMPLES}, so that the severity estimate "
+            f"is meaningful, got {args.samples}"
+        )
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     if args.witnesses < 0:
         raise ValueError(f"--witnesses must be >= 0, got {args.witnesses}")
     common = dict(
@@ -140,7 +150,11 @@ def build_config(args: argparse.Namespace) -> CheckConfig:
 
 
 def _prop33_config(args: argparse.Namespace) -> Prop33Config:
-    params = Exp1Params(a=args.a, K=args.K, eps=args.eps, delta=args.delta)
+    params = params_from_options(args.a, args.K, args.eps, args.delta)
+    if not (math.isfinite(args.eta) and args.eta > 0):
+        raise ValueError(f"--eta must be a finite number > 0, got {args.eta!r}")
+    if args.r < 1:
+        raise ValueError(f"--r must be an integer >= 1, got {args.r}")
     return Prop33Config(params=params, eta=args.eta, r=args.r, seed=args.seed)
 
 

@@ -213,12 +213,19 @@ def predict_on_probes(
     """
     x1 = probe_grid(params, n_points)
     c_0, c_delta = probe_sets(x1, params)
-    logits = _as_logit_fn(model_or_arrays)
+    logit_fn = _as_logit_fn(model_or_arrays)
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits_c0, logits_c_delta = logit_fn(c_0), logit_fn(c_delta)
+    if not (np.all(np.isfinite(logits_c0)) and np.all(np.isfinite(logits_c_delta))):
+        raise ValueError(
+            "the network's outputs on the probe grid are not finite (its weights "
+            "overflow float64), so no prediction can be read off them"
+        )
     return {
         "x1": x1,
         "f_a": f_a(x1, params.a),
-        "pred_c0": (logits(c_0) > 0).astype(np.int64),
-        "pred_c_delta": (logits(c_delta) > 0).astype(np.int64),
+        "pred_c0": (logits_c0 > 0).astype(np.int64),
+        "pred_c_delta": (logits_c_delta > 0).astype(np.int64),
         "stable": in_S_eps(x1, params),
     }
 

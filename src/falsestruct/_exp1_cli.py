@@ -31,7 +31,6 @@ from ._exp1_data import Exp1Params, eps_upper_bound
 from ._exp1_figures import plot_figure2
 from ._parallel import default_workers, scheduler_address
 from ._reference import REFERENCE_ENV, find_reference_folder
-from ._rundir import check_writable_folder
 from ._weights import load_weights, save_weights
 
 logger = logging.getLogger("falsestruct")
@@ -93,9 +92,10 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
         "--protocol",
         choices=PROTOCOLS,
         default="paper",
-        help="training schedule: 'paper' (experiment1: 30 000 epochs per net) or "
-        "'quick' (experiment1: Psi1 200 000 full-batch epochs, Psi2 to Psi4 "
-        "3 000 epochs, about 25 s on 2 cores) (default: paper)",
+        help="training schedule: 'paper' (experiment1: 30 000 epochs per net; "
+        "experiment2: 16 seeds, 1000 test images) or 'quick' (experiment1: Psi1 "
+        "200 000 full-batch epochs, Psi2 to Psi4 3 000 epochs; experiment2: 4 "
+        "seeds, 500 test images) (default: paper)",
     )
     parser.add_argument(
         "--seeds",
@@ -192,21 +192,26 @@ def _parse_nets(text: str) -> tuple[str, ...]:
 
 
 def _params_from_args(args: argparse.Namespace) -> Exp1Params:
-    """Check a, K, eps and delta with the option names in each message."""
-    a, K, eps, delta = args.exp1_a, args.exp1_K, args.exp1_eps, args.exp1_delta
+    return params_from_options(
+        args.exp1_a, args.exp1_K, args.exp1_eps, args.exp1_delta, prefix="--exp1-"
+    )
+
+
+def params_from_options(a, K, eps, delta, *, prefix: str = "--") -> Exp1Params:
+    """Check a, K, eps and delta, naming the options (`prefix` + name) in errors."""
     if a < 1:
-        raise ValueError(f"--exp1-a must be an integer >= 1, got {a}")
+        raise ValueError(f"{prefix}a must be an integer >= 1, got {a}")
     if K <= a:
-        raise ValueError(f"--exp1-K must be > --exp1-a = {a}, got {K}")
+        raise ValueError(f"{prefix}K must be > {prefix}a = {a}, got {K}")
     eps_max = eps_upper_bound(a, K)
     if not 0 < eps < eps_max:
         raise ValueError(
-            f"--exp1-eps must lie in (0, b^2/(2(a-b))) = (0, {eps_max:.6g}) for "
+            f"{prefix}eps must lie in (0, b^2/(2(a-b))) = (0, {eps_max:.6g}) for "
             f"a={a}, K={K}, got {eps:g}"
         )
     if not 0 < delta < eps:
         raise ValueError(
-            f"--exp1-delta must lie in (0, eps) = (0, {eps:g}), got {delta:g}"
+            f"{prefix}delta must lie in (0, eps) = (0, {eps:g}), got {delta:g}"
         )
     return Exp1Params(a=a, K=K, eps=eps, delta=delta)
 
@@ -225,7 +230,6 @@ def build_config(args: argparse.Namespace) -> Exp1Config:
         raise ValueError(f"--workers must be an integer >= 1, got {workers}")
     scheduler = _scheduler_from_args(args)
     nets = _parse_nets(args.exp1_nets)
-    check_writable_folder(Path(args.out))
     return Exp1Config(
         params=params,
         protocol=args.protocol,
@@ -286,7 +290,7 @@ def _network_entry(config: Exp1Config, item: TrainedNet, run) -> dict:
         "epochs": item.epochs,
         **{key: numbers[key] for key in NUMBER_KEYS},
         "verdict": numbers["verdict"],
-        "paper_verdict": item.net.paper_verdict,
+        "paper_verdict": _paper_verdict(config, item.net.name),
         "final_loss": item.final_loss,
         "weights": relative,
     }
@@ -315,13 +319,38 @@ def _verdict_counts(entries: list[dict]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _paper_verdict(config: Exp1Config, name: str) -> str | None:
+    """Return the paper's verdict for `name`, or None at other parameters."""
+    if config.params != Exp1Params():
+        return None
+    return net_spec(name).paper_verdict
+
+
+def _note(config: Exp1Config) -> str | None:
+    """Say how this run departs from the published protocol, if it does."""
+    parts = []
+    if config.protocol == "quick":
+        parts.append(QUICK_NOTE)
+    if config.epochs is not None:
+        parts.append(
+            f"Every network trained {config.epochs} epochs (--exp1-epochs), "
+            f"not the {config.protocol} protocol's schedule."
+        )
+    if config.params != Exp1Params():
+        parts.append(
+            "The parameters differ from the paper's (a=20, K=26, eps=0.01, "
+            "delta=1e-4), so the paper's conclusions do not apply."
+        )
+    return " ".join(parts) or None
+
+
 def _metrics(config, entries, reference, figure) -> dict:
     return {
         "protocol": config.protocol,
         "rule": VERDICT_RULE,
         "seeds": config.seeds,
         "epochs": {name: config.epochs_for(net_spec(name)) for name in config.nets},
-        "note": QUICK_NOTE if config.protocol == "quick" else None,
+        "note": _note(config),
         "networks": entries,
         "verdict_counts": _verdict_counts(entries),
         "reference": reference,
@@ -406,9 +435,20 @@ def _counts_table(metrics: dict) -> list[str]:
         lines.append(
             f"| {name} | {net.training_set} | {metrics['epochs'][name]} | "
             f"{counts['false_structure']} | {counts['original']} | {counts['neither']} "
-            f"| {PAPER_CONCLUSION[net.paper_verdict]} |"
+            f"| {_conclusion(metrics, name)} |"
         )
     return lines
+
+
+def _recorded_paper_verdict(metrics: dict, name: str) -> str | None:
+    verdicts = {entry["net"]: entry["paper_verdict"] for entry in metrics["networks"]}
+    return verdicts.get(name)
+
+
+def _conclusion(metrics: dict, name: str) -> str:
+    """Return the paper's conclusion for `name`, or why there is none."""
+    verdict = _recorded_paper_verdict(metrics, name)
+    return "not comparable" if verdict is None else PAPER_CONCLUSION[verdict]
 
 
 def _networks_table(metrics: dict) -> list[str]:
@@ -446,9 +486,11 @@ def _reference_table(reference: list[dict]) -> list[str]:
 def summary_text(metrics: dict) -> str:
     """Return a short plain-text verdict table for the terminal."""
     lines = [f"Experiment I ({metrics['protocol']} protocol): verdicts per network"]
+    if metrics["note"] and "--exp1-epochs" in metrics["note"]:
+        lines[0] += f" (epochs overridden: {sorted(set(metrics['epochs'].values()))})"
     for name, counts in metrics["verdict_counts"].items():
         tally = ", ".join(f"{verdict} {count}" for verdict, count in counts.items())
-        paper = net_spec(name).paper_verdict
+        paper = _recorded_paper_verdict(metrics, name) or "not comparable"
         lines.append(
             f"  {name} {net_spec(name).training_set:<13} {tally}  (paper: {paper})"
         )
@@ -497,7 +539,7 @@ def add_diagnose_options(parser: argparse.ArgumentParser) -> None:
 
 def diagnose(args: argparse.Namespace) -> int:
     """Print the diagnosis of one stored network; return the exit code."""
-    params = Exp1Params(a=args.a, K=args.K, eps=args.eps, delta=args.delta)
+    params = params_from_options(args.a, args.K, args.eps, args.delta)
     arrays = load_weights(args.file, tf_shape_spec())
     result = diagnose_network(arrays, params)
     if args.json:

@@ -6,9 +6,12 @@ the ``FALSESTRUCT_REFERENCE_DIR`` environment variable, in
 and in ``shared/reference-networks`` beside the repository root.
 """
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+
+logger = logging.getLogger("falsestruct")
 
 REFERENCE_ENV = "FALSESTRUCT_REFERENCE_DIR"
 
@@ -27,6 +30,14 @@ def reference_folders() -> list[Path]:
 def find_reference_folder(required: Iterable[str]) -> Path | None:
     """Return the first candidate folder that contains every file in `required`."""
     names = list(required)
+    configured = os.environ.get(REFERENCE_ENV)
+    if configured and not all((Path(configured) / n).is_file() for n in names):
+        logger.warning(
+            "%s=%s does not contain %s; looking in the default places",
+            REFERENCE_ENV,
+            configured,
+            ", ".join(names),
+        )
     for folder in reference_folders():
         if all((folder / name).is_file() for name in names):
             return folder

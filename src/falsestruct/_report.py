@@ -5,7 +5,8 @@
 a small table-sorting script are inline and figures are linked relative to
 the run folder, so it opens offline. The fields it reads are listed in
 ``docs/run-directory.md``. Any of them may be missing, as in a run from an
-older version, and the page then shows "not recorded" in its place.
+older version, and the page then shows "not recorded" in its place. A value
+stored as NaN shows as "not a number".
 
 Published numbers come from L. Thesing, V. Antun, A. C. Hansen, "What do AI
 algorithms actually learn? On false structures in deep learning",
@@ -21,6 +22,7 @@ import math
 import numbers
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +39,15 @@ EXP1_TOLERANCE = 0.005
 TABLE1_TOLERANCE = 0.015
 
 # Verdicts in sentences ("learned ...") and as short table labels.
+# How the cells of Table 1 over seeds are coloured, shown above each table.
+SEED_RANGE_RULE = (
+    "Green: the published accuracy lies within the range over seeds (lowest to "
+    "highest), or outside it by at most the tolerance. Red: it lies outside "
+    "that range by more than the tolerance. The authors published one trained "
+    "network, which any seed could have produced, so a published value inside "
+    "the range agrees with this run even where the mean over seeds is far from it."
+)
+
 VERDICT_NAMES = {
     "false_structure": "the false structure g",
     "original": "the original structure f_a",
@@ -56,6 +67,9 @@ VARIANT_NAMES = {
     "paper": "the training set the paper describes",
     "authors": "the authors' published training set",
 }
+# Shown for a null `paper_verdict`: the run's parameters (a, K, eps, delta)
+# differ from the paper's, so the paper's conclusion does not apply.
+NOT_COMPARABLE = "not comparable (parameters differ from the paper's)"
 EXP1_FIGURES = {
     "figure2": "Figure 2: f_a and the rounded network output "
     "[σ(Ψ(x))] on C_0 (top) and C_δ (bottom)",
@@ -67,29 +81,37 @@ EXP2_FIGURES = {
 }
 
 
+class Gap(str):
+    """Text shown muted in place of a value, such as "not published"."""
+
+
 @dataclasses.dataclass
 class Cell:
     """One table cell: display text (None shows as "not recorded") and sort key.
 
-    `flag` is the cell's CSS class: "" (plain), "differs", "agrees" or "gap"
-    (muted). `title` is a sentence shown when the pointer rests on the cell.
+    A `Gap` text shows muted. `flag` is the cell's CSS class: "" (plain),
+    "differs" or "agrees". `title` is a sentence shown when the pointer rests
+    on the cell. `wrap` lets long text break over lines.
     """
 
     text: str | None
     sort: float | str | None = None
     flag: str = ""
     title: str = ""
+    wrap: bool = False
 
 
 @dataclasses.dataclass
 class Table:
-    """A sortable table with its caption and any notes below it, in words."""
+    """A sortable table with its caption, an optional description of how its
+    cells are coloured, and notes in words below it."""
 
     id: str
     caption: str
     columns: list[str]
     rows: list[list[Cell]]
     notes: list[str] = dataclasses.field(default_factory=list)
+    description: str = ""
 
 
 @dataclasses.dataclass
@@ -113,24 +135,52 @@ class Comparison:
 # --- reading and writing files -------------------------------------------
 
 
-def write_report(run_dir: str | os.PathLike, metrics: dict | None = None) -> Path:
+def write_report(
+    run_dir: str | os.PathLike,
+    metrics: dict | None = None,
+    *,
+    run_name: str | None = None,
+) -> Path:
     """Render ``report.html`` in `run_dir` and return its path.
 
     `metrics` replaces ``run_dir/metrics.json`` when given (the command line
-    passes it before that file is written). ``config.json`` and
-    ``command.txt`` are read when present. Raises FileNotFoundError if
-    `run_dir` is not a folder and ValueError if ``metrics.json`` is needed
-    but missing or not a valid JSON object.
+    passes it before that file is written). `run_name` titles the page in
+    place of the folder name, for a run still in its temporary folder.
+    ``config.json`` and ``command.txt`` are read when present. Raises
+    FileNotFoundError if `run_dir` does not exist. Raises ValueError if it
+    is a file, if ``metrics.json`` is needed but missing or not a valid JSON
+    object, or if ``report.html`` cannot be written.
     """
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(
+            f"run directory {str(run_dir)!r} is a file; give the folder that "
+            "'falsestruct reproduce' wrote"
+        )
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run directory {str(run_dir)!r} not found")
     if metrics is None:
         metrics = read_metrics(run_dir / "metrics.json")
-    html = render_report(run_dir, metrics)
+    html = render_report(run_dir, metrics, run_name=run_name)
     path = run_dir / "report.html"
-    write_text_atomic(path, html)
+    _write_report_file(path, html)
     return path
+
+
+def _write_report_file(path: Path, html: str) -> None:
+    """Write the page atomically, raising ValueError naming `path` on failure."""
+    if path.is_dir():
+        raise ValueError(
+            f"report file {str(path)!r} cannot be written because it is a "
+            "directory. Remove or rename that directory."
+        )
+    try:
+        write_text_atomic(path, html)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(
+            f"report file {str(path)!r} cannot be written: {reason}"
+        ) from error
 
 
 def read_metrics(path: Path) -> dict[str, Any]:
@@ -199,13 +249,20 @@ def _read_command(run_dir: Path, metrics: dict) -> str | None:
 # --- rendering -------------------------------------------------------------
 
 
-def render_report(run_dir: Path, metrics: dict) -> str:
-    """Return the report page for `metrics` of the run in `run_dir` as HTML."""
+def render_report(run_dir: Path, metrics: dict, *, run_name: str | None = None) -> str:
+    """Return the report page for `metrics` of the run in `run_dir` as HTML.
+
+    The page is titled after `run_name`, or after the folder name if None.
+    """
+    if run_name is None:
+        run_name = Path(run_dir).resolve().name
+    elif not isinstance(run_name, str) or not run_name.strip():
+        raise ValueError(f"run_name must be a non-empty string, got {run_name!r}")
     experiments = _mapping(metrics.get("experiments")) or {}
     exp1 = _mapping(experiments.get("experiment1"))
     exp2 = _mapping(experiments.get("experiment2"))
     page = {
-        "title": f"falsestruct report: {run_dir.resolve().name}",
+        "title": f"falsestruct report: {run_name}",
         "run": _run_view(run_dir, metrics),
         "exp1": None if exp1 is None else _experiment1_view(exp1, run_dir),
         "exp2": None if exp2 is None else _experiment2_view(exp2, run_dir),
@@ -217,13 +274,15 @@ def render_report(run_dir: Path, metrics: dict) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("falsestruct", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.tests["gap"] = lambda value: isinstance(value, Gap)
+    return environment
 
 
 def _css() -> str:
@@ -232,7 +291,6 @@ def _css() -> str:
 
 def _run_view(run_dir: Path, metrics: dict) -> dict[str, Any]:
     machine = _mapping(metrics.get("machine")) or {}
-    cores = _integer(machine.get("cores"))
     return {
         "command": _read_command(run_dir, metrics),
         "config": _read_config(run_dir),
@@ -240,10 +298,10 @@ def _run_view(run_dir: Path, metrics: dict) -> dict[str, Any]:
         "git_revision": _text(metrics.get("git_revision")),
         "started": _text(metrics.get("started")),
         "cpu": _text(machine.get("cpu")),
-        "cores": None if cores is None else str(cores),
+        "cores": _integer_cell(machine.get("cores")).text,
         "platform": _text(machine.get("platform")),
         "python": _text(machine.get("python")),
-        "wall": _seconds(_number(metrics.get("wall_seconds"))),
+        "wall": _seconds_cell(metrics.get("wall_seconds")).text,
         "stages": _stages_table(metrics.get("stages")),
     }
 
@@ -254,8 +312,8 @@ def _stages_table(stages: Any) -> Table | None:
     rows = []
     for stage in stages:
         stage = _mapping(stage) or {}
-        seconds = _number(stage.get("seconds"))
-        rows.append([Cell(_text(stage.get("name"))), Cell(_seconds(seconds), seconds)])
+        name = Cell(_text(stage.get("name")))
+        rows.append([name, _seconds_cell(stage.get("seconds"))])
     return Table("stages", "Wall time per stage", ["stage", "wall time"], rows)
 
 
@@ -294,8 +352,13 @@ def _collect_differences(page: dict) -> list[tuple[str, list[str]]]:
 # --- comparisons with the paper --------------------------------------------
 
 
-def _verdict_comparison(verdict: Any, paper: Any) -> Comparison:
-    verdict, paper = _text(verdict), _text(paper)
+def _verdict_comparison(entry: dict) -> Comparison:
+    """Compare a network's verdict with the paper's conclusion for it."""
+    if _paper_not_comparable(entry):
+        return Comparison(
+            None, f"the paper's conclusion is {NOT_COMPARABLE}", "not comparable"
+        )
+    verdict, paper = _text(entry.get("verdict")), _text(entry.get("paper_verdict"))
     if verdict is None or paper is None:
         return Comparison(None, "verdict or paper's conclusion not recorded")
     learned = VERDICT_NAMES.get(verdict, verdict)
@@ -309,14 +372,44 @@ def _verdict_comparison(verdict: Any, paper: Any) -> Comparison:
     )
 
 
+def _paper_not_comparable(entry: dict) -> bool:
+    """Check for a stored null `paper_verdict`: the parameters differ from the
+    paper's, so its conclusion does not apply."""
+    return "paper_verdict" in entry and entry["paper_verdict"] is None
+
+
+def _absence(measured: Any, published: float | Gap, label: str) -> Comparison | None:
+    """Say which of the two values is missing, or return None if both are numbers.
+
+    `label` (may be empty) names the quantity at the start of each text.
+    """
+    prefix = f"{label}: " if label else ""
+    if _number(measured) is None:
+        reason = _missing_reason(measured)
+        return Comparison(
+            None, f"{prefix}measured value {reason}", f"{label} {reason}".strip()
+        )
+    if published == "not published":
+        return Comparison(
+            None, f"{prefix}the paper gives no value", f"{label} not published".strip()
+        )
+    if isinstance(published, Gap):
+        return Comparison(
+            None,
+            f"{prefix}published value {published}",
+            f"{label} published value {published}".strip(),
+        )
+    return None
+
+
 def _compare_fraction(
-    measured: float | None, published: float | None, tolerance: float
+    measured: Any, published: float | Gap, tolerance: float
 ) -> Comparison:
     """Compare agreement fractions against an absolute tolerance."""
-    if measured is None:
-        return Comparison(None, "measured value not recorded", "not recorded")
-    if published is None:
-        return Comparison(None, "no published value", "no published value")
+    absent = _absence(measured, published, "")
+    if absent is not None:
+        return absent
+    measured = _number(measured)
     difference = abs(measured - published)
     if round(difference, 12) > tolerance:
         return Comparison(
@@ -334,17 +427,13 @@ def _compare_fraction(
 
 
 def _compare_percent(
-    measured: float | None, published: float | None, tolerance: float, label: str
+    measured: Any, published: float | Gap, tolerance: float, label: str
 ) -> Comparison:
     """Compare accuracies (fractions) and state the difference in points."""
-    if measured is None:
-        return Comparison(
-            None, f"{label}: measured value not recorded", f"{label} not recorded"
-        )
-    if published is None:
-        return Comparison(
-            None, f"{label}: no published value", f"{label} not published"
-        )
+    absent = _absence(measured, published, label)
+    if absent is not None:
+        return absent
+    measured = _number(measured)
     difference = abs(measured - published)
     if round(difference, 12) > tolerance:
         return Comparison(
@@ -363,48 +452,57 @@ def _compare_percent(
 
 
 def _compare_spread(
-    stats: dict, published: float | None, tolerance: float, label: str
+    stats: dict, published: float | Gap, tolerance: float, label: str, seeds: int
 ) -> Comparison:
     """Compare a published accuracy with the range of the seeds' accuracies.
 
-    The authors retrained until they caught the network they published, so a
-    reproduction is consistent with it when the published value lies inside
-    the range (min to max) over seeds. The range is widened by `tolerance`
-    for the sampling noise of the test sets.
+    The authors published one trained network, and any seed of a reproduction
+    could have produced it, so the reproduction is consistent with the paper
+    when the published value lies inside the range (min to max) over seeds.
+    The range is widened by `tolerance` for the sampling noise of the test
+    sets. `seeds` is the number of seeds, or 0 if unknown.
     """
-    mean, low, high = (_number(stats.get(k)) for k in ("mean", "min", "max"))
-    if published is None:
-        return Comparison(
-            None, f"{label}: no published value", f"{label} not published"
-        )
-    if mean is None or low is None or high is None:
-        return Comparison(
-            None, f"{label}: seed range not recorded", f"{label} not recorded"
-        )
+    values = [stats.get(key) for key in ("min", "max", "mean")]
+    # The first unusable statistic, or 0.0 (any number) when all are numbers.
+    missing = next((v for v in values if _number(v) is None), 0.0)
+    absent = _absence(missing, published, label)
+    if absent is not None:
+        return absent
+    low, high, mean = (_number(v) for v in values)
     distance = max(low - published, published - high, 0.0)
-    where = f"{label}: the published {_pct(published)} % lies"
-    seeds = _seed_range_phrase(low, high)
+    single = seeds == 1 or _pct(low) == _pct(high)
+    where = f"{label}: the published {_pct(published)} %"
+    seed_values = _seed_range_phrase(low, high, seeds)
+    tolerance_text = f"the {_points(tolerance)}-point tolerance"
     if round(distance, 12) == 0:
-        return Comparison(False, f"{where} inside {seeds}", f"{label} inside range")
-    gap = f"{where} {_points(distance)} points from {seeds}"
+        verb = "equals" if single else "lies within"
+        return Comparison(
+            False, f"{where} {verb} {seed_values}", f"{label} within seed range"
+        )
+    if single:
+        gap = f"{where} lies {_points(distance)} points from {seed_values}"
+    else:
+        gap = f"{where} lies outside {seed_values} by {_points(distance)} points"
     if round(distance, 12) <= tolerance:
         return Comparison(
             False,
-            f"{gap}, within the {_points(tolerance)}-point tolerance",
-            f"{label} within tolerance of range",
+            f"{gap}, within {tolerance_text}",
+            f"{label} within tolerance of seed range",
         )
-    mean_text = "" if _pct(low) == _pct(high) else f" (seed mean {_pct(mean)} %)"
+    mean_text = "" if single else f". The mean over seeds is {_pct(mean)} %"
     return Comparison(
         True,
-        f"{gap}, more than the {_points(tolerance)}-point tolerance{mean_text}",
-        f"{label} {_points(distance)} points outside range",
+        f"{gap}, more than {tolerance_text}{mean_text}",
+        f"{label} {_points(distance)} points outside seed range",
     )
 
 
-def _seed_range_phrase(low: float, high: float) -> str:
+def _seed_range_phrase(low: float, high: float, seeds: int) -> str:
+    if seeds == 1:
+        return f"the accuracy of the single seed ({_pct(low)} %)"
     if _pct(low) == _pct(high):
-        return f"{_pct(low)} %, the accuracy of every seed"
-    return f"the seed range {_pct(low)}–{_pct(high)} %"
+        return f"the accuracy of every seed ({_pct(low)} %)"
+    return f"the range over seeds ({_pct(low)} % to {_pct(high)} %)"
 
 
 def _majority_comparison(counts: dict, paper: str | None) -> Comparison:
@@ -414,8 +512,9 @@ def _majority_comparison(counts: dict, paper: str | None) -> Comparison:
     if total == 0 or paper not in tally:
         return Comparison(None, "verdicts or the paper's conclusion not recorded")
     agreeing = tally[paper]
-    text = f"{agreeing} of {total} seeds learned {VERDICT_NAMES[paper]}"
-    short = f"{agreeing} of {total} as in paper"
+    of_total = f"{agreeing} of {_count(total, 'seed')}"
+    text = f"{of_total} learned {VERDICT_NAMES[paper]}"
+    short = f"{of_total} as in paper"
     if agreeing * 2 > total:
         return Comparison(False, f"{text}, as the paper reports", short)
     majority = max(tally, key=tally.get)
@@ -441,7 +540,7 @@ def _comparison_cell(comparisons: list[Comparison]) -> Cell:
     elif flags == {"agrees"}:
         flag = "agrees"
     title = "; ".join(c.text for c in comparisons)
-    return Cell("; ".join(shorts), flag=flag, title=title)
+    return Cell("; ".join(shorts), flag=flag, title=title, wrap=True)
 
 
 # --- Experiment I ----------------------------------------------------------
@@ -454,7 +553,7 @@ def _experiment1_view(exp: dict, run_dir: Path) -> dict[str, Any]:
         tables.append(_exp1_reference_table(exp["reference"]))
     return {
         "protocol": _text(exp.get("protocol")),
-        "seeds": _integer_text(exp.get("seeds")),
+        "seeds": _count_text(exp.get("seeds"), "seed", " per network"),
         "note": _text(exp.get("note")),
         "rule": _text(exp.get("rule")),
         "figures": _figures(exp.get("figures"), EXP1_FIGURES, run_dir),
@@ -475,7 +574,7 @@ def _exp1_networks_table(networks: list[dict]) -> Table:
     columns += ["verdict", "paper's conclusion", "final loss", "weights"]
     table = Table("exp1-verdicts", "Verdict per trained network", columns, [])
     for net in networks:
-        verdict = _verdict_comparison(net.get("verdict"), net.get("paper_verdict"))
+        verdict = _verdict_comparison(net)
         table.rows.append(_exp1_network_row(net, verdict))
         if verdict.differs:
             table.notes.append(f"{_net_label(net)} {verdict.text}.")
@@ -483,7 +582,6 @@ def _exp1_networks_table(networks: list[dict]) -> Table:
 
 
 def _exp1_network_row(net: dict, verdict: Comparison) -> list[Cell]:
-    loss = _number(net.get("final_loss"))
     row = [
         Cell(_text(net.get("net"))),
         Cell(_text(net.get("training_set"))),
@@ -493,8 +591,8 @@ def _exp1_network_row(net: dict, verdict: Comparison) -> list[Cell]:
     row += [_fraction_cell(net.get(key)) for key in EXP1_QUANTITIES]
     row += [
         Cell(_verdict_label(net.get("verdict")), flag=verdict.flag, title=verdict.text),
-        Cell(_verdict_label(net.get("paper_verdict"))),
-        Cell(None if loss is None else f"{loss:.3g}", loss),
+        Cell(_paper_verdict_label(net)),
+        _number_cell(net.get("final_loss"), lambda loss: f"{loss:.3g}"),
         _file_name_cell(net.get("weights")),
     ]
     return row
@@ -540,16 +638,20 @@ def _count_verdicts(group: list[dict]) -> dict[str, int]:
 def _exp1_spread_row(
     name: str, group: list[dict], counts: dict
 ) -> tuple[list[Cell], Comparison]:
-    paper = next((_text(n.get("paper_verdict")) for n in group), None)
-    comparison = _majority_comparison(counts, paper)
+    first = group[0] if group else {}
+    paper = _text(first.get("paper_verdict"))
+    if _paper_not_comparable(first):
+        comparison = _verdict_comparison(first)
+    else:
+        comparison = _majority_comparison(counts, paper)
     row = [
         Cell(name),
-        Cell(next((_text(n.get("training_set")) for n in group), None)),
+        Cell(_text(first.get("training_set"))),
         Cell(str(len(group)) if group else None, len(group)),
     ]
     row += [_range_cell([n.get(key) for n in group]) for key in EXP1_QUANTITIES]
     row += [_integer_cell(counts.get(key)) for key in VERDICT_NAMES]
-    row.append(Cell(_verdict_label(paper)))
+    row.append(Cell(_paper_verdict_label(first)))
     row.append(_comparison_cell([comparison]))
     return row, comparison
 
@@ -564,13 +666,13 @@ def _exp1_reference_table(reference: list) -> Table:
         tolerance = _number(published.get("tolerance")) or EXP1_TOLERANCE
         net = _text(entry.get("net"))
         for key, label in EXP1_QUANTITIES.items():
-            measured = _number(entry.get(key))
-            expected = _number(published.get(key))
-            comparison = _compare_fraction(measured, expected, tolerance)
-            measured_cell = Cell(_fraction(measured), measured, comparison.flag)
+            expected = _published_value(published, key)
+            comparison = _compare_fraction(entry.get(key), expected, tolerance)
+            measured_cell = _fraction_cell(entry.get(key), comparison.flag)
             table.rows.append(
                 [Cell(net), Cell(_text(entry.get("file"))), Cell(label), measured_cell]
-                + [Cell(_fraction(expected), expected), _comparison_cell([comparison])]
+                + [_published_cell(published, key, _fraction)]
+                + [_comparison_cell([comparison])]
             )
             if comparison.differs:
                 table.notes.append(f"{net} {label}: {comparison.text}.")
@@ -580,11 +682,11 @@ def _exp1_reference_table(reference: list) -> Table:
 
 def _add_reference_verdict(table: Table, entry: dict) -> None:
     net = _text(entry.get("net"))
-    verdict = _verdict_comparison(entry.get("verdict"), entry.get("paper_verdict"))
+    verdict = _verdict_comparison(entry)
     table.rows.append(
         [Cell(net), Cell(_text(entry.get("file"))), Cell("verdict")]
         + [Cell(_verdict_label(entry.get("verdict")), flag=verdict.flag)]
-        + [Cell(_verdict_label(entry.get("paper_verdict")))]
+        + [Cell(_paper_verdict_label(entry))]
         + [_comparison_cell([verdict])]
     )
     if verdict.differs:
@@ -595,7 +697,7 @@ def _add_reference_verdict(table: Table, entry: dict) -> None:
 
 
 def _experiment2_view(exp: dict, run_dir: Path) -> dict[str, Any]:
-    seeds = _integer(exp.get("seeds"))
+    seeds = _integer(exp.get("seeds")) or 0
     variants = {
         name: _mapping(variant) or {}
         for name, variant in (_mapping(exp.get("variants")) or {}).items()
@@ -609,8 +711,8 @@ def _experiment2_view(exp: dict, run_dir: Path) -> dict[str, Any]:
     return {
         "protocol": _text(exp.get("protocol")),
         "note": _text(exp.get("note")),
-        "seeds": _integer_text(exp.get("seeds")),
-        "test_size": _integer_text(exp.get("test_size")),
+        "seeds": _count_text(exp.get("seeds"), "seed", " per training set"),
+        "test_size": _count_text(exp.get("test_size"), "image", " per test set"),
         "descriptions": {
             _variant_name(n): _text(v.get("description")) for n, v in variants.items()
         },
@@ -633,25 +735,25 @@ def _figure3_caption(variant: str) -> str:
     )
 
 
-def _table1_variant_table(name: str, variant: dict, seeds: int | None) -> Table:
+def _table1_variant_table(name: str, variant: dict, seeds: int) -> Table:
+    """Build Table 1 over seeds for one training set (`seeds` is 0 if unknown)."""
     columns = ["b", "c"]
     for label, share in (("C̃", "at 100 %"), ("Ĉ", "at 0 %")):
         columns += [f"{label} published", f"{label} mean ± std (min–max)"]
         columns.append(f"seeds {share} on {label}")
     caption = f"Table 1, networks trained on {_variant_name(name)}"
-    table = Table(f"table1-{name}", caption, columns, [])
+    table = Table(f"table1-{name}", caption, [*columns, "comparison"], [])
+    table.description = SEED_RANGE_RULE
     for row in _list(variant.get("table1")) or []:
         row = _mapping(row) or {}
         cells, comparisons = _table1_variant_row(row, seeds)
-        table.rows.append(cells)
+        table.rows.append([*cells, _comparison_cell(comparisons)])
         interval = _interval(row)
         table.notes += [f"{interval} {c.text}." for c in comparisons if c.differs]
     return table
 
 
-def _table1_variant_row(
-    row: dict, seeds: int | None
-) -> tuple[list[Cell], list[Comparison]]:
+def _table1_variant_row(row: dict, seeds: int) -> tuple[list[Cell], list[Comparison]]:
     cells = [_bound_cell(row.get("b")), _bound_cell(row.get("c"))]
     tolerance = _number(row.get("tolerance")) or TABLE1_TOLERANCE
     comparisons = []
@@ -660,12 +762,12 @@ def _table1_variant_row(
         ("hat", "share_hat_0", "Ĉ"),
     ):
         stats = _mapping(row.get(key)) or {}
-        published = _number(row.get(f"published_{key}"))
-        comparison = _compare_spread(stats, published, tolerance, label)
+        published = _published_value(row, f"published_{key}")
+        comparison = _compare_spread(stats, published, tolerance, label, seeds)
         comparisons.append(comparison)
         cells += [
             _published_cell(row, f"published_{key}"),
-            _seed_stats_cell(stats, comparison),
+            _seed_stats_cell(stats, comparison, seeds),
             _share_cell(row.get(share_key), seeds),
         ]
     return cells, comparisons
@@ -681,12 +783,12 @@ def _table1_reference_table(reference: dict) -> Table:
         cells = [_bound_cell(row.get("b")), _bound_cell(row.get("c"))]
         comparisons = []
         for key, label in (("tilde", "C̃"), ("hat", "Ĉ")):
-            measured = _number(row.get(f"accuracy_{key}"))
-            published = _number(row.get(f"published_{key}"))
+            measured = row.get(f"accuracy_{key}")
+            published = _published_value(row, f"published_{key}")
             comparison = _compare_percent(measured, published, tolerance, label)
             comparisons.append(comparison)
-            cells.append(Cell(_percent(measured), measured, comparison.flag))
-            cells.append(_percent_cell(published))
+            cells.append(_percent_cell(measured, comparison.flag))
+            cells.append(_published_cell(row, f"published_{key}"))
         table.rows.append([*cells, _comparison_cell(comparisons)])
         interval = _interval(row)
         table.notes += [f"{interval} {c.text}." for c in comparisons if c.differs]
@@ -753,14 +855,57 @@ def _integer(value: Any) -> int | None:
     return int(number)
 
 
-def _integer_text(value: Any) -> str | None:
-    number = _integer(value)
-    return None if number is None else str(number)
+def _gap(value: Any) -> Gap | None:
+    """Name a stored NaN or infinity, or return None (shown as "not recorded")."""
+    if isinstance(value, float) and math.isnan(value):
+        return Gap("not a number")
+    if isinstance(value, float) and math.isinf(value):
+        return Gap("infinite")
+    return None
+
+
+def _missing_reason(value: Any) -> str:
+    """Say why `value` is no number: "not a number", "infinite" or "not recorded"."""
+    return _gap(value) or "not recorded"
+
+
+def _published_value(row: dict, key: str) -> float | Gap:
+    """Return a published number, or a Gap saying why there is none.
+
+    A stored null means the paper gives no value ("not published"), and a
+    missing key means the run did not record it.
+    """
+    value = row.get(key)
+    number = _number(value)
+    if number is not None:
+        return number
+    if key in row and value is None:
+        return Gap("not published")
+    return Gap(_missing_reason(value))
+
+
+def _count(count: int, noun: str) -> str:
+    """Return "1 seed" or "2 seeds": `count` with `noun` in singular or plural."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _count_text(value: Any, noun: str, suffix: str = "") -> str | None:
+    """Return e.g. "2 seeds per network", or a Gap/None if `value` is no integer."""
+    count = _integer(value)
+    if count is None:
+        return _gap(value)
+    return _count(count, noun) + suffix
 
 
 def _verdict_label(value: Any) -> str | None:
     text = _text(value)
     return VERDICT_LABELS.get(text, text)
+
+
+def _paper_verdict_label(entry: dict) -> str | None:
+    if _paper_not_comparable(entry):
+        return Gap(NOT_COMPARABLE)
+    return _verdict_label(entry.get("paper_verdict"))
 
 
 def _pct(fraction: float) -> str:
@@ -771,36 +916,45 @@ def _points(fraction: float) -> str:
     return f"{100 * abs(fraction):.1f}"
 
 
-def _percent(fraction: float | None) -> str | None:
-    return None if fraction is None else f"{_pct(fraction)} %"
+def _percent(fraction: float) -> str:
+    return f"{_pct(fraction)} %"
 
 
-def _fraction(value: float | None) -> str | None:
-    return None if value is None else f"{value:.3f}"
+def _fraction(value: float) -> str:
+    return f"{value:.3f}"
 
 
-def _seconds(value: float | None) -> str | None:
-    return None if value is None else f"{value:.1f} s"
-
-
-def _percent_cell(value: Any) -> Cell:
+def _number_cell(
+    value: Any, format_number: Callable[[float], str], flag: str = ""
+) -> Cell:
+    """Show a finite number formatted, or why it is missing ("not a number")."""
     number = _number(value)
-    return Cell(_percent(number), number)
+    if number is None:
+        return Cell(_gap(value), flag=flag)
+    return Cell(format_number(number), number, flag)
 
 
-def _fraction_cell(value: Any) -> Cell:
-    number = _number(value)
-    return Cell(_fraction(number), number)
+def _percent_cell(value: Any, flag: str = "") -> Cell:
+    return _number_cell(value, _percent, flag)
+
+
+def _fraction_cell(value: Any, flag: str = "") -> Cell:
+    return _number_cell(value, _fraction, flag)
+
+
+def _seconds_cell(value: Any) -> Cell:
+    return _number_cell(value, lambda seconds: f"{seconds:.1f} s")
 
 
 def _integer_cell(value: Any) -> Cell:
     number = _integer(value)
-    return Cell(None if number is None else str(number), number)
+    if number is None:
+        return Cell(_gap(value))
+    return Cell(str(number), number)
 
 
 def _bound_cell(value: Any) -> Cell:
-    number = _number(value)
-    return Cell(None if number is None else _bound(number), number)
+    return _number_cell(value, _bound)
 
 
 def _file_name_cell(value: Any) -> Cell:
@@ -814,39 +968,45 @@ def _file_name_cell(value: Any) -> Cell:
 def _range_cell(values: list) -> Cell:
     found = [v for v in (_number(value) for value in values) if v is not None]
     if not found:
-        return Cell(None)
+        return Cell(next((_gap(v) for v in values if _gap(v)), None))
     low, high = min(found), max(found)
     if low == high:
         return Cell(f"{low:.3f}", low)
     return Cell(f"{low:.3f}–{high:.3f}", low)
 
 
-def _published_cell(row: dict, key: str) -> Cell:
-    """Show a published accuracy; a stored null means the paper has no value."""
-    if key in row and row[key] is None:
-        return Cell("not published", flag="gap")
-    return _percent_cell(row.get(key))
+def _published_cell(
+    row: dict, key: str, format_number: Callable[[float], str] = _percent
+) -> Cell:
+    """Show a published value, or "not published" where the paper gives none."""
+    value = _published_value(row, key)
+    if isinstance(value, Gap):
+        return Cell(None if value == "not recorded" else value)
+    return Cell(format_number(value), value)
 
 
-def _seed_stats_cell(stats: dict, comparison: Comparison) -> Cell:
+def _seed_stats_cell(stats: dict, comparison: Comparison, seeds: int) -> Cell:
     """Show "mean ± std % (min–max)" of accuracies over seeds, or one value."""
     mean, std = _number(stats.get("mean")), _number(stats.get("std"))
     low, high = _number(stats.get("min")), _number(stats.get("max"))
     if mean is None:
-        return Cell(None, flag=comparison.flag, title=comparison.text)
+        text = _gap(stats.get("mean"))
+        return Cell(text, flag=comparison.flag, title=comparison.text)
     text = f"{_pct(mean)} %" if std is None else f"{_pct(mean)} ± {_pct(std)} %"
     if low is not None and high is not None:
         text += f" ({_pct(low)}–{_pct(high)})"
-    if low is not None and high is not None and _pct(low) == _pct(high):
+    if seeds == 1:
+        text = f"{_pct(mean)} % (1 seed)"
+    elif low is not None and high is not None and _pct(low) == _pct(high):
         text = f"{_pct(mean)} % (every seed)"
     return Cell(text, mean, comparison.flag, comparison.text)
 
 
-def _share_cell(share: Any, seeds: int | None) -> Cell:
+def _share_cell(share: Any, seeds: int) -> Cell:
     """Show a share of seeds as "k of n" when the seed count is known."""
     fraction = _number(share)
     if fraction is None:
-        return Cell(None)
+        return Cell(_gap(share))
     if seeds:
         return Cell(f"{round(fraction * seeds)} of {seeds}", fraction)
     return Cell(_percent(fraction), fraction)

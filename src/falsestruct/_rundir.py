@@ -1,9 +1,11 @@
 """Run directories: one folder per run, written whole or not at all.
 
-A run writes into a hidden temporary folder beside its final place and renames
-it to ``run-YYYYmmdd-HHMMSS`` (with ``-2``, ``-3``, ... appended where that
-name is taken) only when every stage has finished, so an interrupted or
-failed run leaves no half-written result and no run overwrites another.
+A run writes into a hidden temporary folder beside its final place. Only when
+every stage has finished is it renamed to ``run-YYYYmmdd-HHMMSS``, the time
+it finished, with ``-2``, ``-3``, ... appended where that name is taken. So
+an interrupted or failed run leaves no half-written result, and no run
+overwrites another. SIGTERM counts as an interruption when the run is
+started from the command line, which turns it into an exception.
 The layout and the fields of ``metrics.json`` are listed in
 ``docs/run-directory.md``.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._files import set_default_mode
 
 logger = logging.getLogger("falsestruct")
 
@@ -69,6 +72,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(obj, handle, indent=2, sort_keys=False, allow_nan=False)
             handle.write("\n")
+        set_default_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -77,6 +81,11 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def check_writable_folder(out_dir: Path) -> None:
     """Raise ValueError unless `out_dir` exists or can be made, and is writable."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(
+            f"output folder {str(out_dir)!r} is an existing file, not a folder; "
+            "choose a folder with --out"
+        )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -138,8 +147,14 @@ class RunDirectory:
     def __enter__(self) -> "RunDirectory":
         check_writable_folder(self.out_dir)
         self.path = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=".run-partial-"))
-        write_json_atomic(self.path / "config.json", self.config)
-        (self.path / "command.txt").write_text(self.command + "\n")
+        # __exit__ does not run when __enter__ raises, so clean up here too.
+        try:
+            set_default_mode(self.path)
+            write_json_atomic(self.path / "config.json", self.config)
+            (self.path / "command.txt").write_text(self.command + "\n")
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -149,6 +164,9 @@ class RunDirectory:
         try:
             self.metrics["wall_seconds"] = round(time.time() - self.started, 3)
             write_json_atomic(self.path / "metrics.json", self.metrics)
+            # The name is chosen before `finish` runs, so the report can
+            # show it; a run that takes it meanwhile moves this one on.
+            self.final_path = self._free_name()
             if self.finish is not None:
                 self.finish(self.path, self.metrics)
             self.final_path = self._rename_into_place()
@@ -171,18 +189,27 @@ class RunDirectory:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _rename_into_place(self) -> Path:
+    def _free_name(self) -> Path:
+        """Return the first free ``run-YYYYmmdd-HHMMSS[-N]`` path under out_dir."""
         stamp = _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
         for attempt in range(1, 1000):
-            name = stamp if attempt == 1 else f"{stamp}-{attempt}"
-            target = self.out_dir / name
-            if target.exists():
-                continue
+            target = self.out_dir / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+            if not target.exists():
+                return target
+        raise RuntimeError(f"no free run folder name under {self.out_dir}")
+
+    def _rename_into_place(self) -> Path:
+        """Rename the temporary folder to ``self.final_path`` or, if another
+        run took that name meanwhile, to the next free name."""
+        target = self.final_path
+        for _ in range(1000):
             try:
-                os.rename(self.path, target)
+                # os.rename would replace an empty folder, so check first.
+                if not target.exists():
+                    os.rename(self.path, target)
+                    return target
             except OSError:
-                if target.exists():
-                    continue
-                raise
-            return target
+                if not target.exists():
+                    raise
+            target = self._free_name()
         raise RuntimeError(f"no free run folder name under {self.out_dir}")

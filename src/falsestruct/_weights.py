@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import set_default_mode
+
 # A shape spec entry is an int (that exact size) or a str naming a dimension
 # that must take the same size wherever the name appears.
 ShapeSpec = Mapping[str, tuple[int | str, ...]]
@@ -26,8 +28,17 @@ def _format_spec(spec: tuple[int | str, ...]) -> str:
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    if path.is_dir():
+        raise WeightFileError(f"{path} is a folder, expected an .npz weight file")
     if not path.is_file():
         raise FileNotFoundError(f"weight file not found: {path}")
+    # An .npz file is a zip archive; anything else (.npy, text, a bare
+    # pickle) is rejected before numpy tries to interpret it.
+    if not zipfile.is_zipfile(path):
+        raise WeightFileError(
+            f"{path}: not an .npz file (not a zip archive); save the arrays "
+            "with numpy.savez"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -51,6 +62,11 @@ def _check_array(
         )
     for size, dim in zip(array.shape, spec, strict=True):
         if isinstance(dim, str):
+            if size < 1:
+                raise WeightFileError(
+                    f"{path}: key {key!r} has shape {array.shape}, expected "
+                    f"{expected} with {dim} >= 1"
+                )
             dim = sizes.setdefault(dim, size)
         if size != dim:
             raise WeightFileError(
@@ -108,6 +124,7 @@ def save_weights(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> P
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **{k: np.asarray(v) for k, v in arrays.items()})
+        set_default_mode(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

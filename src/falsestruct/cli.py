@@ -15,8 +15,12 @@ code 2, before anything is written.
 import argparse
 import importlib
 import logging
+import os
 import shlex
+import signal
 import sys
+import threading
+from pathlib import Path
 
 from ._parallel import WorkerError
 from ._weights import WeightFileError
@@ -136,16 +140,23 @@ def _version() -> str:
 def _reproduce(args: argparse.Namespace) -> int:
     from ._progress import make_progress
     from ._report import write_report
-    from ._rundir import RunDirectory
+    from ._rundir import RunDirectory, check_writable_folder
 
+    if not args.out.strip():
+        raise ValueError("--out is empty; give the folder that receives the run")
     names = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
-    modules = {name: _experiment_module(name) for name in names}
-    # Validate every configuration before anything is written.
-    configs = {name: modules[name].build_config(args) for name in names}
-    config = {name: modules[name].config_to_dict(cfg) for name, cfg in configs.items()}
+    modules = {name: _experiment_module(name) for name in EXPERIMENTS}
+    # Validate every option, also those of an experiment not selected, so a
+    # bad value is never silently ignored, and do it before anything is written.
+    configs = {name: modules[name].build_config(args) for name in EXPERIMENTS}
+    check_writable_folder(Path(args.out))
+    config = {name: modules[name].config_to_dict(configs[name]) for name in names}
     progress = make_progress(quiet=args.quiet)
     try:
-        finish = lambda path, metrics: write_report(path, metrics=metrics)  # noqa: E731
+
+        def finish(path, metrics):
+            write_report(path, metrics=metrics, run_name=run.final_path.name)
+
         with RunDirectory(args.out, args.command_line, config, finish) as run:
             summaries = [
                 modules[name].reproduce(configs[name], run, progress) for name in names
@@ -185,6 +196,22 @@ def _configure_logging(quiet: bool) -> None:
     logger.propagate = False
 
 
+class _Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _error(message: str) -> None:
+    print(f"falsestruct: error: {message}", file=sys.stderr)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -192,21 +219,45 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["falsestruct", *argv])
     _configure_logging(quiet=getattr(args, "quiet", False))
+    # SIGTERM (kill, timeout, batch schedulers) unwinds like Ctrl-C, so the
+    # temporary run folder and the worker processes are cleaned up.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run_handler(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run the subcommand, turning expected failures into one-line errors."""
     try:
         return args.handler(args)
     except (ValueError, FileNotFoundError, PermissionError, WeightFileError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"falsestruct: error: {message}", file=sys.stderr)
+        _error(_first_line(error))
         return EXIT_USAGE
     except WorkerError as error:
         # A crash is not bad input: keep the worker's traceback in the log.
         logging.getLogger("falsestruct").error("worker failure: %s", error)
-        print(f"falsestruct: error: {str(error).splitlines()[0]}", file=sys.stderr)
+        _error(_first_line(error))
         print("falsestruct: no run directory was written", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader of stdout went away (for example `| head`); stop quietly.
+        # Point stdout at /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    except OSError as error:
+        _error(f"{error.strerror or _first_line(error)}: {error.filename or ''}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("falsestruct: interrupted; no run directory was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("falsestruct: terminated; no run directory was written", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":
