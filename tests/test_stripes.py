@@ -101,7 +101,7 @@ def test_test_set_same_seed_same_images():
 
 def test_test_set_ten_thousand_images():
     # A speed sanity check without a timing assert: this runs in well under a
-    # second on one core and holds 80 MB.
+    # second on one core and uses about 80 MB.
     images, labels = stripes.test_set(10_000, 0.0001, 0.0002, "hat", seed=0)
     assert images.shape == (10_000, SIZE, SIZE)
     assert labels.shape == (10_000,)

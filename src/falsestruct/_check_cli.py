@@ -17,8 +17,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from ._exp1_cli import params_from_options
-from ._exp1_data import Exp1Params
+from ._exp1_cli import add_params_options, params_from_args
 from ._prop33 import Prop33Config, check_prop33
 from ._propositions import check_prop32, check_prop34
 
@@ -58,25 +57,7 @@ def add_check_options(parser: argparse.ArgumentParser, experiment: str) -> None:
 
 
 def _add_exp1_options(parser: argparse.ArgumentParser) -> None:
-    defaults = Exp1Params()
-    parser.add_argument(
-        "--a", type=int, default=defaults.a, help="integer a of f_a (default: 20)"
-    )
-    parser.add_argument(
-        "--K", type=int, default=defaults.K, help="integer K > a (default: 26)"
-    )
-    parser.add_argument(
-        "--eps",
-        type=float,
-        default=defaults.eps,
-        help="width eps of the margin around each jump of f_a (default: 0.01)",
-    )
-    parser.add_argument(
-        "--delta",
-        type=float,
-        default=defaults.delta,
-        help="x2 offset delta of T^r_delta, 0 < delta < eps (default: 0.0001)",
-    )
+    add_params_options(parser)
     parser.add_argument(
         "--eta",
         type=float,
@@ -150,7 +131,7 @@ def build_config(args: argparse.Namespace) -> CheckConfig:
 
 
 def _prop33_config(args: argparse.Namespace) -> Prop33Config:
-    params = params_from_options(args.a, args.K, args.eps, args.delta)
+    params = params_from_args(args)
     if not (math.isfinite(args.eta) and args.eta > 0):
         raise ValueError(f"--eta must be a finite number > 0, got {args.eta!r}")
     if args.r < 1:

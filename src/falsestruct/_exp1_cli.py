@@ -122,38 +122,46 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_exp1_options(group) -> None:
+def add_params_options(parser, prefix: str = "--") -> None:
+    """Add the f_a parameters a, K, eps and delta as `prefix` + name options.
+
+    Read them back with ``params_from_args(args, prefix)``.
+    """
     defaults = Exp1Params()
-    group.add_argument(
-        "--exp1-a",
+    parser.add_argument(
+        f"{prefix}a",
         metavar="A",
         type=int,
         default=defaults.a,
         help=f"integer a of f_a(x) = ceil(a/x1) mod 2 (default: {defaults.a})",
     )
-    group.add_argument(
-        "--exp1-K",
+    parser.add_argument(
+        f"{prefix}K",
         metavar="K",
         type=int,
         default=defaults.K,
         help=f"integer K > a; b = a/(K+1) and hidden width 4K (default: {defaults.K})",
     )
-    group.add_argument(
-        "--exp1-eps",
+    parser.add_argument(
+        f"{prefix}eps",
         metavar="EPS",
         type=float,
         default=defaults.eps,
         help=f"margin eps of S_eps around each jump of f_a, in x1 "
         f"units, 0 < eps < b^2/(2(a-b)) (default: {defaults.eps:g})",
     )
-    group.add_argument(
-        "--exp1-delta",
+    parser.add_argument(
+        f"{prefix}delta",
         metavar="DELTA",
         type=float,
         default=defaults.delta,
         help=f"x2 offset delta of T^r_delta and C_delta, 0 < delta "
         f"< eps (default: {defaults.delta:g})",
     )
+
+
+def _add_exp1_options(group) -> None:
+    add_params_options(group, "--exp1-")
     group.add_argument(
         "--exp1-shuffle",
         choices=("batches", "samples"),
@@ -191,10 +199,11 @@ def _parse_nets(text: str) -> tuple[str, ...]:
     return tuple(name for name in NET_NAMES if name.lower() in parts)
 
 
-def _params_from_args(args: argparse.Namespace) -> Exp1Params:
-    return params_from_options(
-        args.exp1_a, args.exp1_K, args.exp1_eps, args.exp1_delta, prefix="--exp1-"
-    )
+def params_from_args(args: argparse.Namespace, prefix: str = "--") -> Exp1Params:
+    """Read the options of ``add_params_options(parser, prefix)`` and check them."""
+    attribute = prefix.lstrip("-").replace("-", "_")
+    values = [getattr(args, attribute + name) for name in ("a", "K", "eps", "delta")]
+    return params_from_options(*values, prefix=prefix)
 
 
 def params_from_options(a, K, eps, delta, *, prefix: str = "--") -> Exp1Params:
@@ -218,7 +227,7 @@ def params_from_options(a, K, eps, delta, *, prefix: str = "--") -> Exp1Params:
 
 def build_config(args: argparse.Namespace) -> Exp1Config:
     """Validate the options into an Exp1Config before anything is written."""
-    params = _params_from_args(args)
+    params = params_from_args(args, "--exp1-")
     if args.seeds < 1:
         raise ValueError(f"--seeds must be an integer >= 1, got {args.seeds}")
     if args.exp1_epochs is not None and args.exp1_epochs < 1:
@@ -502,7 +511,6 @@ def summary_text(metrics: dict) -> str:
 
 def add_diagnose_options(parser: argparse.ArgumentParser) -> None:
     """Add the weight file, --json and the f_a parameters to `parser`."""
-    defaults = Exp1Params()
     parser.add_argument(
         "file",
         help=".npz with dense.kernel (2, width), dense.bias "
@@ -511,35 +519,12 @@ def add_diagnose_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of text"
     )
-    parser.add_argument(
-        "--a",
-        type=int,
-        default=defaults.a,
-        help=f"integer a of f_a (default: {defaults.a})",
-    )
-    parser.add_argument(
-        "--K",
-        type=int,
-        default=defaults.K,
-        help=f"integer K > a, b = a/(K+1) (default: {defaults.K})",
-    )
-    parser.add_argument(
-        "--eps",
-        type=float,
-        default=defaults.eps,
-        help=f"margin eps of S_eps (default: {defaults.eps:g})",
-    )
-    parser.add_argument(
-        "--delta",
-        type=float,
-        default=defaults.delta,
-        help=f"x2 offset of C_delta (default: {defaults.delta:g})",
-    )
+    add_params_options(parser)
 
 
 def diagnose(args: argparse.Namespace) -> int:
     """Print the diagnosis of one stored network; return the exit code."""
-    params = params_from_options(args.a, args.K, args.eps, args.delta)
+    params = params_from_args(args)
     arrays = load_weights(args.file, tf_shape_spec())
     result = diagnose_network(arrays, params)
     if args.json:

@@ -129,7 +129,7 @@ def training_set(
     ``variant="paper"`` draws true vertical stripes, as the paper describes.
     ``variant="authors"`` reproduces the published generator
     (github.com/vegarant/false_structures, ``stripe/Data_loader.py``), which
-    indexes rows where it meant columns: its vertical class holds horizontal
+    indexes rows where it meant columns: its vertical class contains horizontal
     stripes in the vertical colour code (1 + a on +a), so the two classes
     differ only in the colour code.
 

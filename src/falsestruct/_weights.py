@@ -93,7 +93,7 @@ def load_weights(path: str | os.PathLike, spec: ShapeSpec) -> dict[str, np.ndarr
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        WeightFileError: the file is unreadable, holds pickled objects, or a key
+        WeightFileError: the file is unreadable, contains pickled objects, or a key
             is missing or has the wrong shape, dtype or non-finite values. The
             message names the key and the expected shape.
     """
